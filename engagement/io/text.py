@@ -1,0 +1,247 @@
+"""Shared text reading for every reader: encodings, delimiters, line numbers.
+
+A school's export may come as UTF-8 with or without a byte-order mark, UTF-16
+(Excel's "Unicode text"), or Windows-1252 (older Excel "CSV"); comma, semicolon
+(French-Canadian Excel), tab or pipe separated; with LF, CRLF or CR-only line
+ends. Everything is read as text, so leading zeros of ids ("00123") and
+formula-like cells ("=HYPERLINK(...)") survive exactly as written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+#: Delimiters we try on the header line, most common first (ties go to the first).
+DELIMITERS = (",", ";", "\t", "|")
+
+#: Every Reading frame ends with these columns.
+TRACE_COLUMNS = ("source_file", "source_row", "reader_issue")
+
+_LINE_BREAK = r"\r\n|\r|\n"
+
+
+class ReadError(ValueError):
+    """A file cannot be read; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One canonical table read from one file, with raw values.
+
+    Attributes
+    ----------
+    file : str
+        The file's path relative to the folder the user gave (or its name).
+    kind : str
+        The source format, e.g. ``"oneroster-1.1"``, ``"canvas-gradebook"``.
+    table : str
+        One of the seven canonical tables (``students`` ... ``results``).
+    frame : pandas.DataFrame
+        One row per record of the file (blank and junk rows included), canonical
+        column names, raw ``str`` values (missing = NA), plus ``source_file``,
+        ``source_row`` (Int64, 1-based physical line, header = 1) and
+        ``reader_issue`` (why a record can never be kept; NA when fine).
+    """
+
+    file: str
+    kind: str
+    table: str
+    frame: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return (f"Reading(file={self.file!r}, kind={self.kind!r}, table={self.table!r}, "
+                f"rows={len(self.frame)})")
+
+
+def decode_bytes(raw: bytes, *, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a file's bytes; return ``(text, encoding used)``.
+
+    Order: the given ``encoding``; a byte-order mark (UTF-8, UTF-16 LE/BE);
+    strict UTF-8; Windows-1252 (what Excel on Windows writes for "CSV").
+    """
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as err:
+            raise ReadError(f"{name} cannot be read as {encoding!r} ({err}). Leave the "
+                            "encoding out to detect it, or re-save the file as UTF-8.") from None
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), codec
+            except UnicodeDecodeError as err:
+                raise ReadError(f"{name} starts with a {codec} byte-order mark but is not "
+                                f"valid {codec} ({err}). Re-save it as UTF-8.") from None
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # Five bytes are undefined in cp1252; latin-1 keeps them instead of failing.
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            return raw.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(header: str) -> str:
+    """Pick the delimiter that splits the header line into the most fields."""
+    counts = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 1 else ","
+
+
+def _first_line(text: str) -> str:
+    for end in ("\r\n", "\n", "\r"):
+        text = text.split(end, 1)[0]
+    return text
+
+
+def _line_numbers(frame: pd.DataFrame, header_breaks: int) -> pd.Series:
+    """1-based physical line of each record, counting line breaks inside quoted cells."""
+    if frame.empty:
+        return pd.Series([], dtype="Int64", index=frame.index)
+    breaks = sum(frame[c].str.count(_LINE_BREAK).fillna(0).astype("int64")
+                 for c in frame.columns)
+    earlier = breaks.cumsum() - breaks
+    position = pd.Series(range(len(frame)), index=frame.index, dtype="int64")
+    return (2 + header_breaks + position + earlier).astype("Int64")
+
+
+def read_table_text(path: str | Path, *, name: str | None = None,
+                    delimiter: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """Read a delimited text file as all-text columns with file and line numbers.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    name : str, optional
+        How messages and ``source_file`` name the file (default: its file name).
+    delimiter : str, optional
+        Field separator; default: sniffed among ``,`` ``;`` tab ``|`` on the header.
+    encoding : str, optional
+        Default: detected (BOM, then strict UTF-8, then Windows-1252).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns (header names stripped of spaces), ``str`` dtype, empty
+        cells as NA, blank lines kept as all-NA rows; plus ``source_file`` (str)
+        and ``source_row`` (Int64: physical line, header = 1). ``frame.attrs``
+        holds ``encoding`` and ``delimiter``.
+
+    Raises
+    ------
+    ReadError
+        The file is missing or empty, or a line has more fields than the header.
+    """
+    path = Path(path)
+    name = name or path.name
+    if not path.is_file():
+        raise ReadError(f"{name} not found at {path}. Check the folder and file name.")
+    text, used = decode_bytes(path.read_bytes(), name=name, encoding=encoding)
+    if not text.strip():
+        raise ReadError(f"{name} is empty: no header line. Export the table again with "
+                        "its header row.")
+    header = _first_line(text)
+    sep = delimiter or sniff_delimiter(header)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False, index_col=False, engine="c")
+    except pd.errors.ParserError as err:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        where = (f"line {found[2]} has {found[3]} fields but the header has {found[1]}"
+                 if found else str(err).strip())
+        raise ReadError(f"{name}: {where}. A line has more fields than the header (often "
+                        "an unquoted separator inside a value); fix that line or export "
+                        "again with quoting.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.astype("str")
+    header_breaks = int(pd.Series(list(frame.columns), dtype="str")
+                        .str.count(_LINE_BREAK).sum())
+    rows = _line_numbers(frame, header_breaks)
+    frame = frame.mask(frame == "")
+    frame["source_file"] = pd.Series(name, index=frame.index, dtype="str")
+    frame["source_row"] = rows
+    frame.attrs.update(encoding=used, delimiter=sep)
+    return frame
+
+
+def data_columns(frame: pd.DataFrame) -> list[str]:
+    """The file's own columns (without the tracing columns)."""
+    return [c for c in frame.columns if c not in TRACE_COLUMNS]
+
+
+def blank_rows(frame: pd.DataFrame) -> pd.Series:
+    """True where a record has no value at all (a blank line or a row of separators)."""
+    cols = data_columns(frame)
+    if not cols:
+        return pd.Series(True, index=frame.index)
+    return frame[cols].isna().all(axis=1)
+
+
+def column(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of ``names`` present in ``frame`` (case-insensitive), else an NA column."""
+    lookup = {str(c).strip().lower(): c for c in frame.columns}
+    for wanted in names:
+        if wanted.lower() in lookup:
+            return frame[lookup[wanted.lower()]].astype("str")
+    return pd.Series(pd.NA, index=frame.index, dtype="str")
+
+
+def has_column(frame: pd.DataFrame, name: str) -> bool:
+    """Whether ``frame`` has the column ``name`` (case-insensitive)."""
+    return name.lower() in {str(c).strip().lower() for c in frame.columns}
+
+
+def first_issue(*issues: pd.Series) -> pd.Series:
+    """Combine reasons: the first non-NA reason of each record wins."""
+    result = issues[0].astype("str")
+    for issue in issues[1:]:
+        result = result.fillna(issue.astype("str"))
+    return result
+
+
+def issue_where(mask: pd.Series, reason: str | pd.Series) -> pd.Series:
+    """``reason`` where ``mask`` is true, NA elsewhere."""
+    mask = mask.fillna(False).astype(bool)
+    if isinstance(reason, str):
+        reason = pd.Series(reason, index=mask.index, dtype="str")
+    return reason.astype("str").where(mask)
+
+
+def make_reading(frame: pd.DataFrame, *, file: str, kind: str, table: str,
+                 columns: dict[str, pd.Series], issue: pd.Series | None = None) -> Reading:
+    """Assemble a Reading from mapped columns, keeping the source line of each record.
+
+    ``columns`` maps output names (canonical first, then extras) to Series aligned
+    with ``frame``; blank records always get the reader issue "blank line".
+    """
+    from engagement.schema import COLUMNS
+
+    out = pd.DataFrame(index=frame.index)
+    for col in COLUMNS[table]:
+        out[col] = columns.get(col, pd.Series(pd.NA, index=frame.index)).astype("str")
+    for col, values in columns.items():
+        if col not in out.columns:
+            out[col] = values.astype("str")
+    out["source_file"] = pd.Series(file, index=frame.index, dtype="str")
+    out["source_row"] = column_or_na(frame, "source_row").astype("Int64")
+    blank = issue_where(blank_rows(frame), "blank line")
+    reasons = [blank] if issue is None else [blank, issue]
+    out["reader_issue"] = first_issue(*reasons)
+    return Reading(file=file, kind=kind, table=table, frame=out.reset_index(drop=True))
+
+
+def column_or_na(frame: pd.DataFrame, name: str) -> pd.Series:
+    """``frame[name]`` or an all-NA column."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NA, index=frame.index)
