@@ -31,10 +31,12 @@ def _sample(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     from engagement.cleaning import clean_folder
 
-    report = clean_folder(args.raw_dir, args.out, config=args.config, key_file=args.key_file,
-                          keep_notes=args.keep_notes, dayfirst=args.dayfirst)
+    dataset = clean_folder(args.raw_dir, args.out, config=args.config, key_file=args.key_file,
+                           keep_notes=args.keep_notes, dayfirst=args.dayfirst)
     if not args.quiet:
-        print(report.summary())
+        print(dataset.report.summary())
+        print(f"Wrote {', '.join(dataset.tables)} (Parquet), quarantine.csv and "
+              f"cleaning_report.json/.md to {args.out}")
     return 0
 
 

@@ -104,6 +104,10 @@ SPELLINGS: dict[str, dict[str, str]] = {
         "principal": "school", "counsellor": "school", "counselor": "school",
         "parent": "parent", "guardian": "parent", "family": "parent", "mom": "parent",
         "dad": "parent", "parent/guardian": "parent",
+        "school initiated": "school", "teacher initiated": "school",
+        "staff initiated": "school", "me": "school",
+        "parent initiated": "parent", "guardian initiated": "parent",
+        "student initiated": "student",
         "student": "student", "unknown": "unknown", "": "unknown",
     },
     "purpose": {
@@ -123,8 +127,8 @@ SPELLINGS: dict[str, dict[str, str]] = {
         "unknown": "unknown", "": "unknown",
     },
     "outcome": {
-        "reached": "reached", "spoke": "reached", "spoke with parent": "reached",
-        "talked": "reached", "contacted": "reached", "sent": "reached",
+        "reached": "reached", "spoke": "reached", "sent": "reached", "spoke with parent": "reached",
+        "talked": "reached", "contacted": "reached",
         "left message": "left_message", "left_message": "left_message",
         "lm": "left_message", "voicemail": "left_message", "vm": "left_message",
         "no answer": "no_answer", "no_answer": "no_answer", "na": "no_answer",

@@ -159,7 +159,7 @@ def _teacher_spreadsheets(div: Division, contacts: pd.DataFrame, out: Path, rng)
         dates[style == 1] = when[style == 1].strftime("%d/%m/%Y").to_numpy()
         dates[style == 2] = when[style == 2].strftime("%-d %b %Y").to_numpy()
         sheet = pd.DataFrame({
-            "Date": dates, "Student": name,
+            "Date": dates, "School": school_id, "Student": name,
             "Teacher": staff_name.reindex(group["teacher_id"]).to_numpy(),
             "Type": channel,
             "Initiated by": _pick(rng, INITIATOR_SPELLINGS, group["initiator"].to_numpy()),
@@ -171,6 +171,8 @@ def _teacher_spreadsheets(div: Division, contacts: pd.DataFrame, out: Path, rng)
         misspelled, unknown, impossible = rows[:2 * k], rows[2 * k], rows[2 * k + 1]
         long_enough = np.array([len(s.partition(" ")[0]) >= 5 for s in name[misspelled]])
         misspelled = misspelled[long_enough]
+        typo = _misspell(name[misspelled])
+        misspelled = misspelled[typo != name[misspelled]]  # 'Anna' stays 'Anna'
         sheet.loc[misspelled, "Student"] = _misspell(name[misspelled])
         sheet.loc[unknown, "Type"] = UNKNOWN_CHANNEL
         sheet.loc[impossible, "Date"] = "31/02/2026"

@@ -1,0 +1,682 @@
+"""From raw readings to canonical tables, with every input row accounted for.
+
+For each file: ``rows_in == rows_kept + rows_duplicate + rows_quarantined``.
+A row is quarantined with a reason a person can act on; exact re-exports are
+counted as duplicates; fixes (padded ids, matched names, decoded dates) are
+counted. The order matters: the roster (students) is cleaned first, because
+names and damaged ids in other files are matched against it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engagement.io.text import Reading
+from engagement.parsing import (
+    map_vocabulary,
+    normalise_ids,
+    parse_numbers,
+    parse_times,
+    restore_leading_zeros,
+)
+from engagement.schema import COLUMNS, TABLES, validate
+from engagement.vocabulary import mode_of
+
+TRACE = ["source_file", "source_row"]
+NAME_MATCH_THRESHOLD = 0.85
+#: Columns holding free text about people; dropped unless notes are kept.
+NOTE_COLUMNS = ("notes",)
+#: Columns that only serve matching; never written out.
+NAME_COLUMNS = ("student_name", "given_name", "family_name", "guardian_name")
+COMPLETED_WORDS = {"fully graded", "partially graded", "graded", "submitted", "turned in",
+                   "collected", "complete", "completed", "handed in"}
+
+
+@dataclass
+class Settings:
+    """What cleaning needs to know about a division (engagement.toml, ``[cleaning]``)."""
+
+    timezone: str = "America/Edmonton"
+    dayfirst: bool | None = None
+    excel_1904: bool = False
+    year_pivot: int = 70
+    vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class FileAccount:
+    """The accounting of one input file (and one table read from it)."""
+
+    file: str
+    kind: str
+    table: str
+    rows_in: int = 0
+    rows_kept: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    fixes: dict[str, int] = field(default_factory=dict)
+    unknown_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_kept + self.rows_duplicate + self.rows_quarantined
+
+    def add_fix(self, name: str, count: int) -> None:
+        if count:
+            self.fixes[name] = self.fixes.get(name, 0) + int(count)
+
+
+class _Batch:
+    """One reading being cleaned: the surviving rows, and what happened to the rest."""
+
+    def __init__(self, reading: Reading):
+        self.account = FileAccount(reading.file, reading.kind, reading.table,
+                                   rows_in=len(reading.frame))
+        self.frame = reading.frame.reset_index(drop=True)
+        self.raw = self.frame.copy()
+        self.quarantined: list[pd.DataFrame] = []
+
+    def quarantine(self, reasons: pd.Series) -> None:
+        """Set aside the rows with a reason; keep their original values."""
+        reasons = reasons.reindex(self.frame.index)
+        bad = reasons.notna()
+        if bad.any():
+            original = self.raw.loc[self.frame.index[bad]]
+            self.quarantined.append(pd.DataFrame({
+                "file": self.account.file, "line": original["source_row"],
+                "table": self.account.table, "reason": reasons[bad].astype("str"),
+                "record": _records(original)}))
+            self.frame = self.frame.loc[~bad]
+            self.account.rows_quarantined += int(bad.sum())
+
+    def drop_duplicates(self, subset: list[str] | None = None) -> None:
+        """Exact re-exports: identical in every column but the line number."""
+        columns = subset or [c for c in self.frame.columns
+                             if c not in ("source_row", "reader_issue")]
+        blank = self.frame["reader_issue"].eq("blank line").fillna(False)
+        dup = self.frame.duplicated(subset=columns, keep="first") & ~blank
+        self.frame = self.frame.loc[~dup]
+        self.account.rows_duplicate += int(dup.sum())
+
+    def unknown(self, column: str, spellings: pd.Series) -> None:
+        counts = spellings.dropna().value_counts()
+        if len(counts):
+            found = self.account.unknown_spellings.setdefault(column, {})
+            for spelling, n in counts.items():
+                found[str(spelling)] = found.get(str(spelling), 0) + int(n)
+
+
+def _records(frame: pd.DataFrame) -> pd.Series:
+    """The original values of each row, as JSON (free-text notes left out)."""
+    keep = [c for c in frame.columns if c not in ("source_file", "source_row", "reader_issue")
+            and c not in NOTE_COLUMNS]
+    values = frame[keep].astype("str")
+    return pd.Series([json.dumps({k: v for k, v in row.items() if pd.notna(v)},
+                                 ensure_ascii=False)
+                      for row in values.to_dict("records")], index=frame.index, dtype="str")
+
+
+def _name_key(names: pd.Series) -> pd.Series:
+    """'Last, First' -> 'first last'; case, accents and spacing ignored."""
+    text = names.astype("str").str.strip()
+    swapped = text.str.replace(r"^\s*([^,]+),\s*(.+)$", r"\2 \1", regex=True)
+    # Accents folded ('Hélène' = 'Helene'); syllabics and other scripts kept as they are.
+    folded = swapped.str.normalize("NFKD").str.replace("[\u0300-\u036f]", "", regex=True)
+    return folded.str.casefold().str.replace(r"[^\w]+", " ", regex=True).str.strip()
+
+
+class Roster:
+    """The students we know, to match names and damaged ids against."""
+
+    def __init__(self, students: pd.DataFrame):
+        self.ids = pd.Index(students["student_id"].dropna().unique())
+        self.school = students.drop_duplicates("student_id").set_index("student_id")["school_id"]
+        blank = pd.Series("", index=students.index, dtype="str")
+        given = students["given_name"] if "given_name" in students else blank
+        family = students["family_name"] if "family_name" in students else blank
+        names = students.assign(key=_name_key(given.fillna("") + " " + family.fillna("")))
+        names["key"] = names["key"].where(names["key"] != "")
+        self.by_name = names[["key", "student_id", "school_id"]].dropna(subset=["key"])
+        counts = self.by_name.groupby(["school_id", "key"]).size()
+        self.ambiguous = set(counts[counts > 1].index)
+
+    def match_names(self, names: pd.Series, schools: pd.Series | None
+                    ) -> tuple[pd.Series, pd.Series, int]:
+        """Exact match on the normalised name (within the school when known), then a
+        fuzzy match above the threshold among the few names left over.
+
+        Returns (student_id, reason for unmatched rows, number of fuzzy matches).
+        """
+        key = _name_key(names)
+        school = schools if schools is not None else pd.Series(pd.NA, index=names.index)
+        table = self.by_name.drop_duplicates(["school_id", "key"], keep=False)
+        exact = pd.merge(pd.DataFrame({"key": key, "school_id": school}).reset_index(),
+                         table, on=["school_id", "key"], how="left").set_index("index")
+        if school.isna().all():
+            unique_name = self.by_name.drop_duplicates("key", keep=False).set_index("key")
+            exact["student_id"] = key.map(unique_name["student_id"])
+        ids = exact["student_id"].reindex(names.index).astype("str")
+        reasons = pd.Series(pd.NA, index=names.index, dtype="str")
+        left = ids.isna() & key.notna()
+        fuzzy = 0
+        # Only the distinct leftover names go through the fuzzy matcher (a handful),
+        # against the roster of their school when the file says which.
+        leftovers = pd.DataFrame({"key": key, "school": school})[left].drop_duplicates()
+        for name, school_id in leftovers.itertuples(index=False):
+            pool = self.by_name if pd.isna(school_id) else \
+                self.by_name[self.by_name["school_id"] == school_id]
+            pool = pool.drop_duplicates("key", keep=False)
+            lookup = pool.set_index("key")["student_id"]
+            scored = sorted(((difflib.SequenceMatcher(None, name, c).ratio(), c)
+                             for c in difflib.get_close_matches(name, lookup.index.tolist(),
+                                                                n=3, cutoff=0.6)),
+                            reverse=True)
+            rows = left & (key == name) & (school.isna() if pd.isna(school_id)
+                                           else school.eq(school_id).fillna(False))
+            raw = names[rows].iloc[0]
+            if scored and scored[0][0] >= NAME_MATCH_THRESHOLD and (
+                    len(scored) == 1 or scored[0][0] - scored[1][0] > 0.02):
+                ids[rows] = lookup[scored[0][1]]
+                fuzzy += int(rows.sum())
+            else:
+                best = "; ".join(f"'{c}' ({s:.2f})" for s, c in scored[:2]) or "none"
+                reasons[rows] = (f"student '{raw}' matches no roster name; closest: {best}. "
+                                 "Fix the name in the file or add the student to the roster")
+        reasons[key.isna()] = "no student name or number"
+        return ids, reasons, fuzzy
+
+
+def _student_ids(batch: _Batch, roster: Roster | None) -> None:
+    """Fill student_id from the student number, a damaged id, or the name; then the
+    school from the roster where the file does not say."""
+    _match_students(batch, roster)
+    f = batch.frame
+    if roster is not None:
+        school = f["school_id"] if "school_id" in f else pd.Series(pd.NA, index=f.index,
+                                                                    dtype="str")
+        filled = school.fillna(f["student_id"].map(roster.school))
+        batch.account.add_fix("school_taken_from_roster", int(school.isna().sum()
+                                                              - filled.isna().sum()))
+        batch.frame = f.assign(school_id=filled.astype("str"))
+
+
+def _match_students(batch: _Batch, roster: Roster | None) -> None:
+    f = batch.frame
+    acc = batch.account
+    ids = f["student_id"] if "student_id" in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    if "student_number" in f and f["student_number"].notna().any():
+        ids = f["student_number"].fillna(ids)
+    ids, changed = normalise_ids(ids)
+    acc.add_fix("ids_float_artefacts_removed", changed)
+    if roster is not None:
+        ids, padded = restore_leading_zeros(ids, roster.ids)
+        acc.add_fix("ids_leading_zeros_restored", padded)
+        if "student_name" in f:
+            need = ids.isna() | ~ids.isin(roster.ids)
+            school = f["school_id"] if "school_id" in f and f["school_id"].notna().any() else None
+            matched, reasons, fuzzy = roster.match_names(
+                f.loc[need, "student_name"], None if school is None else school[need])
+            ids = ids.where(~need, matched)
+            acc.add_fix("names_matched_exactly", int(need.sum() - reasons.notna().sum() - fuzzy))
+            acc.add_fix("names_matched_fuzzy", fuzzy)
+            batch.frame = f.assign(student_id=ids)
+            batch.quarantine(reasons)
+            return
+        unknown = ids.notna() & ~ids.isin(roster.ids)
+        reasons = pd.Series(pd.NA, index=f.index, dtype="str").mask(
+            unknown, "student '" + ids.astype("str") + "' is not on the roster")
+        batch.frame = f.assign(student_id=ids)
+        batch.quarantine(reasons.mask(ids.isna(), "no student id"))
+        return
+    batch.frame = f.assign(student_id=ids)
+    batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(ids.isna(), "no student id"))
+
+
+def _times(batch: _Batch, column: str, settings: Settings, *, required: bool) -> None:
+    f = batch.frame
+    if column not in f:
+        batch.frame = f.assign(**{column: pd.Series(pd.NaT, index=f.index)
+                                  .dt.tz_localize(settings.timezone)})
+        return
+    times, reasons, fixes = parse_times(
+        f[column], timezone=settings.timezone, column=column, file=batch.account.file,
+        dayfirst=settings.dayfirst, excel_1904=settings.excel_1904,
+        year_pivot=settings.year_pivot)
+    for name, n in fixes.items():
+        batch.account.add_fix(name, n)
+    if not required:
+        reasons = reasons.where(f[column].notna())
+    batch.frame = f.assign(**{column: times})
+    batch.quarantine(reasons)
+
+
+def _vocab(batch: _Batch, column: str, vocabulary: str, settings: Settings, *,
+           required: bool, default: str = "unknown") -> None:
+    f = batch.frame
+    raw = f[column] if column in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    values, unknown = map_vocabulary(raw, vocabulary, extra=settings.vocabulary.get(vocabulary))
+    batch.unknown(column, unknown)
+    if required:
+        reasons = pd.Series(pd.NA, index=f.index, dtype="str")
+        reasons = reasons.mask(unknown.notna(), f"{column} '" + unknown.astype("str")
+                               + "' is not a known spelling; add it to [vocabulary."
+                               + vocabulary + "] in engagement.toml")
+        reasons = reasons.mask(raw.isna(), f"no {column}")
+        batch.frame = f.assign(**{column: values})
+        batch.quarantine(reasons)
+    else:
+        batch.frame = f.assign(**{column: values.fillna(default)})
+
+
+def _make_ids(batch: _Batch, column: str, prefix: str) -> None:
+    """Exports without their own row id get one from the file and line, stable across runs."""
+    f = batch.frame
+    made = prefix + ":" + f["source_file"].astype("str") + ":" + f["source_row"].astype("str")
+    existing = f[column] if column in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    batch.frame = f.assign(**{column: existing.fillna(made)})
+
+
+def _clean_students(batch: _Batch, settings: Settings) -> None:
+    f = batch.frame
+    ids, changed = normalise_ids(f["student_id"])
+    batch.account.add_fix("ids_float_artefacts_removed", changed)
+    grade = f["grade_level"].astype("str").str.strip().str.upper()
+    grade = grade.replace({"KG": "0", "K": "0", "PK": "-1", "PREK": "-1", "PRE-K": "-1"})
+    level = pd.to_numeric(grade, errors="coerce")
+    reasons = pd.Series(pd.NA, index=f.index, dtype="str")
+    reasons = reasons.mask(level.isna() | ~level.between(-1, 12),
+                           "grade '" + f["grade_level"].astype("str")
+                           + "' is not a grade (expected PK, KG or 1-12)")
+    reasons = reasons.mask(ids.isna(), "no student id")
+    batch.frame = f.assign(student_id=ids, grade_level=level)
+    batch.quarantine(reasons)
+    batch.frame = batch.frame.assign(grade_level=batch.frame["grade_level"].astype("int64"))
+
+
+def _clean_contacts(batch: _Batch, settings: Settings, roster: Roster | None) -> None:
+    _student_ids(batch, roster)
+    _times(batch, "contact_at", settings, required=True)
+    _vocab(batch, "channel", "channel", settings, required=True)
+    batch.frame = batch.frame.assign(mode=batch.frame["channel"].map(mode_of))
+    for column in ("initiator", "purpose", "outcome"):
+        _vocab(batch, column, column, settings, required=False)
+    _make_ids(batch, "contact_id", "contact")
+
+
+def _clean_broadcasts(batch: _Batch, settings: Settings) -> None:
+    _times(batch, "sent_at", settings, required=True)
+    _vocab(batch, "channel", "broadcast_channel", settings, required=True)
+    f = batch.frame
+    audience = f["audience"].astype("str").str.lower() if "audience" in f else None
+    audience = (pd.Series("school", index=f.index, dtype="str") if audience is None else
+                audience.str.extract(r"(school|grade|class)", expand=False).fillna("school"))
+    audience_id = f["audience_id"] if "audience_id" in f else f["school_id"]
+    batch.frame = f.assign(audience=audience, audience_id=audience_id.astype("str"))
+    _make_ids(batch, "broadcast_id", "broadcast")
+
+
+def _clean_conferences(batch: _Batch, settings: Settings, roster: Roster | None) -> None:
+    _student_ids(batch, roster)
+    _times(batch, "scheduled_at", settings, required=True)
+    _vocab(batch, "status", "conference_status", settings, required=True)
+    f = batch.frame
+    fmt = f["format"].astype("str").str.lower() if "format" in f else None
+    fmt_value = pd.Series("other", index=f.index, dtype="str") if fmt is None else (
+        pd.Series(np.select([fmt.str.contains(r"3|three|student", na=False),
+                             fmt.str.contains(r"parent", na=False)],
+                            ["three_way", "parent_teacher"], "other"), index=f.index))
+    who = f["attended_by"].astype("str").str.lower() if "attended_by" in f else None
+    attended = f["status"] == "attended"
+    parent = (attended if who is None else who.str.contains(r"parent|guardian|mom|dad",
+                                                              na=False)).astype("boolean")
+    student = (fmt_value.eq("three_way") & attended if who is None
+               else who.str.contains("student", na=False)).astype("boolean")
+    invited = f["invited_via"] if "invited_via" in f else pd.Series(pd.NA, index=f.index)
+    via_contact, unknown_c = map_vocabulary(invited, "channel")
+    via_broadcast, unknown_b = map_vocabulary(invited, "broadcast_channel")
+    batch.unknown("invited_via", unknown_c.where(unknown_b.notna()))
+    rescheduled = f["rescheduled_from"] if "rescheduled_from" in f else pd.Series(
+        pd.NA, index=f.index, dtype="str")
+    batch.frame = f.assign(format=fmt_value, parent_present=parent, student_present=student,
+                           invited_via=via_contact.fillna(via_broadcast).astype("str"),
+                           rescheduled_from=rescheduled.astype("str"))
+    _make_ids(batch, "conference_id", "conference")
+
+
+def _clean_assignments(batch: _Batch, settings: Settings) -> None:
+    _times(batch, "assigned_at", settings, required=False)
+    _times(batch, "due_at", settings, required=False)
+    f = batch.frame
+    points, _, unreadable = parse_numbers(f["points_possible"]) if "points_possible" in f else (
+        pd.Series(np.nan, index=f.index), None, pd.Series(False, index=f.index))
+    batch.frame = f.assign(points_possible=points)
+    batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        unreadable, "points possible '" + f.get("points_possible", "").astype("str")
+        + "' is not a number"))
+    if batch.frame["due_at"].isna().any():
+        batch.account.add_fix("assignments_without_due_date", int(batch.frame["due_at"].isna().sum()))
+
+
+def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
+                   due: pd.Series, points: pd.Series) -> None:
+    _student_ids(batch, roster)
+    _times(batch, "submitted_at", settings, required=False)
+    f = batch.frame
+    acc = batch.account
+    value, percent, word = parse_numbers(f["score"]) if "score" in f else (
+        pd.Series(np.nan, index=f.index), pd.Series(False, index=f.index),
+        pd.Series(False, index=f.index))
+    # A word in the score column ('EX', 'M', 'INC', '—') is a status, not a score.
+    raw_status = f["status"].astype("str") if "status" in f else pd.Series(
+        pd.NA, index=f.index, dtype="str")
+    raw_status = raw_status.where(~word | raw_status.notna(), f.get("score"))
+    words = raw_status.str.strip().str.lower()
+    completed_word = words.isin(COMPLETED_WORDS)
+    status, unknown = map_vocabulary(raw_status.where(~completed_word), "result_status",
+                                     extra=settings.vocabulary.get("result_status"))
+    batch.unknown("status", unknown)
+    pp = f["assignment_id"].map(points)
+    due_at = f["assignment_id"].map(due)
+    score = value.where(~percent, value / 100 * pp)
+    score_pct = (value / 100).where(percent, value / pp)
+    # Derive on time / late from hand-in and due times when the export only says "done".
+    local = f["submitted_at"].dt.tz_convert(settings.timezone).dt.normalize()
+    due_day = due_at.dt.tz_convert(settings.timezone).dt.normalize()
+    handed_in = completed_word | (status.isna() & value.notna())
+    timed = handed_in & local.notna() & due_day.notna()
+    derived = np.where(local <= due_day, "on_time", "late")
+    status = status.mask(timed, pd.Series(derived, index=f.index))
+    acc.add_fix("statuses_derived_from_due_and_hand_in_times", int(timed.sum()))
+    untimed = handed_in & ~timed
+    status = status.mask(untimed, "on_time")
+    acc.add_fix("handed_in_without_times_counted_on_time", int(untimed.sum()))
+    # Blank = no score and no status: not graded yet, never silently 'missing'.
+    blank = status.isna() & unknown.isna() & value.isna()
+    status = status.mask(blank, "pending")
+    acc.add_fix("blank_results_as_pending", int(blank.sum()))
+    # Exports that write 0 for work never handed in: the 0 is not a score.
+    zero_for_missing = status.isin(["missing", "excused", "pending"]) & value.notna()
+    acc.add_fix("scores_removed_from_missing_or_excused_work", int(zero_for_missing.sum()))
+    score = score.where(~zero_for_missing)
+    score_pct = score_pct.where(~zero_for_missing)
+    reasons = pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        unknown.notna(), "status '" + unknown.astype("str")
+        + "' is not a known result status; add it to [vocabulary.result_status]")
+    reasons = reasons.mask(due_at.isna() & f["assignment_id"].map(points).isna()
+                           & ~f["assignment_id"].isin(points.index),
+                           "assignment '" + f["assignment_id"].astype("str")
+                           + "' is not in any assignments file")
+    batch.frame = f.assign(status=status.astype("str"), score=score.astype("float64"),
+                           score_pct=score_pct.astype("float64"))
+    batch.quarantine(reasons)
+
+
+def _school_from_roster(batch: _Batch, school_of_class: pd.Series) -> None:
+    """Gradebooks such as Canvas' do not name the school: take it from the class roster."""
+    f = batch.frame
+    school = f["school_id"] if "school_id" in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    filled = school.fillna(f["class_id"].map(school_of_class))
+    batch.account.add_fix("school_taken_from_class_roster", int(school.isna().sum()
+                                                                - filled.isna().sum()))
+    batch.frame = f.assign(school_id=filled)
+    batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        filled.isna(), "class '" + f["class_id"].astype("str") + "' is on no roster, so its "
+        "school is unknown; add the class to the roster or a school_id column"))
+
+
+@dataclass
+class Cleaned:
+    """The canonical tables, the quarantine and the per-file accounts."""
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    accounts: list[FileAccount]
+
+
+def clean_readings(readings: list[Reading], settings: Settings | None = None) -> Cleaned:
+    """Clean every reading into the canonical tables; nothing is lost."""
+    settings = settings or Settings()
+    batches = [_Batch(r) for r in readings]
+    by_table: dict[str, list[_Batch]] = {t: [] for t in TABLES}
+    for batch in batches:
+        by_table[batch.account.table].append(batch)
+        # Re-exported rows are duplicates whatever else is wrong with them.
+        batch.drop_duplicates()
+        batch.quarantine(batch.frame["reader_issue"])
+
+    for batch in by_table["students"]:
+        _clean_students(batch, settings)
+    students = _concat([b.frame for b in by_table["students"]], "students")
+    roster = Roster(students) if len(students) else None
+
+    for batch in by_table["enrollments"]:
+        _student_ids(batch, roster)
+    for batch in by_table["contacts"]:
+        _clean_contacts(batch, settings, roster)
+    for batch in by_table["broadcasts"]:
+        _clean_broadcasts(batch, settings)
+    for batch in by_table["conferences"]:
+        _clean_conferences(batch, settings, roster)
+    enrollments = _concat([b.frame for b in by_table["enrollments"]], "enrollments")
+    school_of_class = enrollments.drop_duplicates("class_id").set_index("class_id")["school_id"]
+    for batch in by_table["assignments"]:
+        _clean_assignments(batch, settings)
+        _school_from_roster(batch, school_of_class)
+    assignments = _concat([b.frame for b in by_table["assignments"]], "assignments")
+    due = assignments.drop_duplicates("assignment_id").set_index("assignment_id")["due_at"]
+    points = assignments.drop_duplicates("assignment_id").set_index(
+        "assignment_id")["points_possible"]
+    for batch in by_table["results"]:
+        _clean_results(batch, settings, roster, due, points)
+
+    tables = {}
+    for table in TABLES:
+        for batch in by_table[table]:
+            _quarantine_repeated_keys(batch, table, tables)
+        frame = _concat([b.frame for b in by_table[table]], table)
+        tables[table] = frame
+    for batch in batches:
+        batch.account.rows_kept = len(batch.frame)
+    quarantine = pd.concat([q for b in batches for q in b.quarantined]
+                           or [pd.DataFrame(columns=["file", "line", "table", "reason", "record"])],
+                           ignore_index=True)
+    tables = {t: validate(_finish(frame, t), t) for t, frame in tables.items()}
+    return Cleaned(tables, quarantine, [b.account for b in batches])
+
+
+KEYS = {"students": ["student_id"], "enrollments": ["student_id", "class_id"],
+        "contacts": ["contact_id"], "broadcasts": ["broadcast_id"],
+        "conferences": ["conference_id"], "assignments": ["assignment_id"],
+        "results": ["student_id", "assignment_id"]}
+
+
+def _quarantine_repeated_keys(batch: _Batch, table: str, done: dict) -> None:
+    """Two different rows with one key: keep the first, quarantine the others, say why."""
+    key = KEYS[table]
+    repeated = batch.frame.duplicated(subset=key, keep="first")
+    if not repeated.any():
+        return
+    keys = batch.frame.loc[repeated, key[0]].astype("str")
+    for column in key[1:]:
+        keys = keys + ", " + batch.frame.loc[repeated, column].astype("str")
+    batch.quarantine(pd.Series(pd.NA, index=batch.frame.index, dtype="str").mask(
+        repeated, f"{' and '.join(key)} (" + keys + ") appears on an earlier line with "
+        "different values; keep one in the export"))
+
+
+TIME_COLUMNS = ("contact_at", "sent_at", "scheduled_at", "assigned_at", "due_at", "submitted_at")
+DTYPES = {"grade_level": "int64", "points_possible": "float64", "score": "float64",
+          "score_pct": "float64", "parent_present": "boolean", "student_present": "boolean",
+          "source_row": "Int64", **{c: "datetime64[us, UTC]" for c in TIME_COLUMNS}}
+
+
+def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=DTYPES.get(c, "str"))
+                             for c in COLUMNS[table] + TRACE})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _finish(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Canonical columns in order (optional extra columns after), canonical dtypes."""
+    extras = [c for c in ("given_name", "family_name", "notes") if c in frame]
+    out = frame.reindex(columns=COLUMNS[table] + extras + TRACE)
+    for column in COLUMNS[table]:
+        if out[column].dtype == object or out[column].isna().all() and column.endswith("_id"):
+            out[column] = out[column].astype("str")
+    for column in ("teacher_id", "term", "subject", "staff_id", "title", "category",
+                   "audience_id", "rescheduled_from", "invited_via", "school_id", "class_id"):
+        if column in out and not isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].astype("str")
+    out["source_file"] = out["source_file"].astype("str")
+    out["source_row"] = out["source_row"].astype("Int64")
+    if table == "students":
+        out["grade_level"] = out["grade_level"].astype("int64")
+    return out.reset_index(drop=True)
+
+
+def load_settings(path: str | Path | None) -> tuple[Settings, dict]:
+    """Read engagement.toml (if any): the ``[cleaning]`` settings and the rest as a dict."""
+    import tomllib
+
+    if path is None:
+        return Settings(), {}
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path}: not valid TOML ({err})") from None
+    section = dict(data.get("cleaning", {}))
+    section["vocabulary"] = data.get("vocabulary", {})
+    try:
+        return Settings(**section), data
+    except TypeError as err:
+        raise ValueError(f"{path}: unknown setting in [cleaning] ({err})") from None
+
+
+@dataclass
+class CleaningReport:
+    """Per-file counts, fixes and unknown spellings: what happened to every input row."""
+
+    accounts: list[FileAccount]
+    skipped: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "file": a.file, "kind": a.kind, "table": a.table, "rows_in": a.rows_in,
+            "rows_kept": a.rows_kept, "rows_duplicate": a.rows_duplicate,
+            "rows_quarantined": a.rows_quarantined} for a in self.accounts])
+
+    def to_json(self) -> str:
+        files = [{**a.__dict__} for a in self.accounts]
+        return json.dumps({"files": files, "skipped": self.skipped}, indent=2,
+                          ensure_ascii=False) + "\n"
+
+    def summary(self) -> str:
+        """A short readable account, in Markdown."""
+        lines = ["# Cleaning report", "",
+                 "| file | table | in | kept | duplicate | quarantined |",
+                 "|---|---|---:|---:|---:|---:|"]
+        for a in self.accounts:
+            lines.append(f"| {a.file} | {a.table} | {a.rows_in:,} | {a.rows_kept:,} | "
+                         f"{a.rows_duplicate:,} | {a.rows_quarantined:,} |")
+        fixes = [(a.file, k, v) for a in self.accounts for k, v in a.fixes.items()]
+        if fixes:
+            lines += ["", "## Fixes made", ""]
+            lines += [f"- {file}: {name.replace('_', ' ')}: {n:,}" for file, name, n in fixes]
+        unknown = [(a.file, col, s, n) for a in self.accounts
+                   for col, spellings in a.unknown_spellings.items() for s, n in spellings.items()]
+        if unknown:
+            lines += ["", "## Spellings engagement does not know (add them to engagement.toml)",
+                      ""]
+            lines += [f"- {file}: {col} '{s}': {n:,} row(s)" for file, col, s, n in unknown]
+        if self.skipped:
+            lines += ["", "## Files not read", ""] + [f"- {name}" for name in self.skipped]
+        return "\n".join(lines) + "\n"
+
+    def _repr_markdown_(self) -> str:
+        return self.summary()
+
+
+@dataclass
+class Dataset:
+    """The seven canonical tables, the cleaning report and the quarantine."""
+
+    tables: dict[str, pd.DataFrame]
+    report: CleaningReport
+    quarantine: pd.DataFrame
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{t} {len(f):,}" for t, f in self.tables.items())
+        return f"Dataset({counts}; quarantined {len(self.quarantine):,})"
+
+
+def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
+                 config: str | Path | None = None, key_file: str | Path | None = None,
+                 keep_notes: bool = False, dayfirst: bool | None = None) -> Dataset:
+    """Read every export in ``raw_dir``, clean it, and (if ``out_dir``) write one Parquet
+    file per table, ``quarantine.csv``, ``cleaning_report.json`` and ``cleaning_report.md``.
+
+    Raises ``ValueError`` (a sentence naming the file and the fix) when it cannot
+    proceed: a missing folder, no readable file, an undecidable date order.
+    """
+    from engagement.io import read_folder
+    from engagement.parsing import excel_safe
+    from engagement.privacy import protect, read_key
+
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"{raw_dir} is not a folder; pass the folder that holds the "
+                                "exports")
+    settings, options = load_settings(config)
+    if dayfirst is not None:
+        settings.dayfirst = dayfirst
+    key = read_key(key_file)
+    readings, skipped = read_folder(raw_dir, config=options)
+    cleaned = clean_readings(readings, settings)
+    tables = {t: protect(f, key=key, keep_notes=keep_notes) for t, f in cleaned.tables.items()}
+    report = CleaningReport(cleaned.accounts, skipped)
+    dataset = Dataset(tables, report, cleaned.quarantine)
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            frame.to_parquet(out / f"{name}.parquet", index=False)
+        excel_safe(cleaned.quarantine).to_csv(out / "quarantine.csv", index=False)
+        (out / "cleaning_report.json").write_text(report.to_json(), encoding="utf-8")
+        (out / "cleaning_report.md").write_text(report.summary(), encoding="utf-8")
+    return dataset
+
+
+def load(path: str | Path, **kwargs) -> Dataset:
+    """A Dataset from a cleaned folder (Parquet files) or a raw one (cleaned in memory)."""
+    path = Path(path)
+    if (path / "students.parquet").exists():
+        tables = {t: pd.read_parquet(path / f"{t}.parquet") for t in TABLES
+                  if (path / f"{t}.parquet").exists()}
+        report_file = path / "cleaning_report.json"
+        accounts = []
+        skipped = []
+        if report_file.exists():
+            data = json.loads(report_file.read_text(encoding="utf-8"))
+            accounts = [FileAccount(**a) for a in data["files"]]
+            skipped = data.get("skipped", [])
+        quarantine = (pd.read_csv(path / "quarantine.csv", dtype="str")
+                      if (path / "quarantine.csv").exists() else pd.DataFrame())
+        return Dataset(tables, CleaningReport(accounts, skipped), quarantine)
+    return clean_folder(path, None, **kwargs)

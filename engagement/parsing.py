@@ -1,0 +1,256 @@
+"""Turning raw export text into typed values, one column at a time.
+
+Each parser returns the parsed values and a reason (or NA) per row; it never
+drops a row. The caller decides what to quarantine and counts it. Nothing here
+guesses per row: a column's day/month order is decided once, from the column.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from engagement.vocabulary import SPELLINGS, normalise_spelling
+
+_SLASHED = r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{2}|\d{4})(?:[ T]+(?P<time>.+))?$"
+_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]+(?P<time>[^Zz+]+?))?(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?$"
+_WORDY = (r"^(?:(?P<d1>\d{1,2})[ -](?P<mon1>[A-Za-zéû]{3,9})\.?,?[ -](?P<y1>\d{4})"
+          r"|(?P<mon2>[A-Za-zéû]{3,9})\.? (?P<d2>\d{1,2}),? (?P<y2>\d{4}))(?:[ T]+(?P<time>.+))?$")
+_SERIAL = r"^(?P<serial>\d{4,6}(?:\.\d+)?)$"
+_TIME = r"^(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?(?:\.\d+)?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?$"
+MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+MONTHS.update({"sept": 9, "janv": 1, "févr": 2, "fevr": 2, "mars": 3, "avr": 4, "mai": 5,
+               "juin": 6, "juil": 7, "août": 8, "aout": 8, "déc": 12})
+
+
+class AmbiguousDateOrder(ValueError):
+    """A column's dates could be day/month or month/day and nothing decides it."""
+
+
+def _time_of_day(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Seconds after midnight for 'HH:MM[:SS]' or 'h:mm AM'; a reason when unreadable."""
+    parts = text.str.strip().str.extract(_TIME)
+    hour = pd.to_numeric(parts["h"], errors="coerce")
+    pm = parts["ampm"].str.lower().str.startswith("p")
+    am = parts["ampm"].str.lower().str.startswith("a")
+    hour = hour.where(~(am.fillna(False) & (hour == 12)), 0)
+    hour = hour.where(~(pm.fillna(False) & (hour < 12)), hour + 12)
+    minute = pd.to_numeric(parts["mi"], errors="coerce").fillna(0)
+    second = pd.to_numeric(parts["s"], errors="coerce").fillna(0)
+    seconds = hour * 3600 + minute * 60 + second
+    bad = text.notna() & (hour.isna() | (hour > 23) | (minute > 59) | (second > 59))
+    return seconds.where(~bad & text.notna(), 0), bad
+
+
+def _year(y: pd.Series, pivot: int) -> pd.Series:
+    """Four-digit years; two-digit ones by an explicit pivot (``yy < pivot`` -> 20yy)."""
+    n = pd.to_numeric(y, errors="coerce")
+    two = y.str.len() == 2
+    return n.where(~two, np.where(n < pivot, 2000 + n, 1900 + n))
+
+
+def _assemble(year, month, day, seconds) -> pd.Series:
+    """Naive timestamps from parts; impossible dates (31 February) become NaT."""
+    frame = pd.DataFrame({"year": year, "month": month, "day": day}).astype("Float64")
+    ok = frame.notna().all(axis=1)
+    text = (frame["year"].astype("Int64").astype("str").str.zfill(4) + "-"
+            + frame["month"].astype("Int64").astype("str").str.zfill(2) + "-"
+            + frame["day"].astype("Int64").astype("str").str.zfill(2))
+    dates = pd.to_datetime(text.where(ok), format="%Y-%m-%d", errors="coerce")
+    return dates + pd.to_timedelta(seconds, unit="s")
+
+
+def decide_day_first(a: pd.Series, b: pd.Series, *, column: str, file: str,
+                     dayfirst: bool | None) -> bool:
+    """One day/month order for a whole column, from its unambiguous values."""
+    first_big = bool((a > 12).any())
+    second_big = bool((b > 12).any())
+    if first_big and second_big:
+        raise AmbiguousDateOrder(
+            f"{file}: column '{column}' mixes day/month and month/day dates (e.g. "
+            f"'{a[a > 12].index[0]}' and '{b[b > 12].index[0]}' rows); re-export it with one "
+            "date format.")
+    if first_big:
+        return True
+    if second_big:
+        return False
+    if dayfirst is not None:
+        return dayfirst
+    raise AmbiguousDateOrder(
+        f"{file}: column '{column}' has dates like '{int(a.iloc[0])}/{int(b.iloc[0])}/...' "
+        "that could be day/month or month/day, and no value decides it. Pass --dayfirst "
+        "or --monthfirst (or set dayfirst in engagement.toml).")
+
+
+def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
+                dayfirst: bool | None = None, excel_1904: bool = False,
+                year_pivot: int = 70) -> tuple[pd.Series, pd.Series, dict[str, int]]:
+    """Parse a column of raw times into tz-aware timestamps in ``timezone``.
+
+    Accepts ISO dates and times (with or without an offset), slashed dates
+    (``d/m/y`` or ``m/d/y``, decided for the whole column), '3 Oct 2025' or
+    'Oct 3, 2025', and Excel serial numbers (1900 or 1904 system), each with an
+    optional time ('14:05', '2:05 PM').
+
+    Returns
+    -------
+    (times, reasons, fixes)
+        ``times`` tz-aware (NaT where unparsed); ``reasons`` a sentence per row
+        that could not be parsed (NA otherwise); ``fixes`` counts of what was done.
+    """
+    text = raw.astype("str").str.strip()
+    present = text.notna() & (text != "")
+    naive = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    aware_utc = pd.Series(False, index=raw.index)
+    fixes: dict[str, int] = {}
+    reasons = pd.Series(pd.NA, index=raw.index, dtype="str")
+
+    iso = text.str.extract(_ISO)
+    is_iso = present & iso["y"].notna()
+    secs, bad_time = _time_of_day(iso["time"])
+    naive = naive.where(~is_iso, _assemble(iso["y"], iso["m"], iso["d"], secs))
+    with_tz = is_iso & iso["tz"].notna()
+    if with_tz.any():
+        offset = iso["tz"].str.replace("Z", "+00:00").str.replace("z", "+00:00")
+        sign = np.where(offset.str[0] == "-", -1, 1)
+        hh = pd.to_numeric(offset.str[1:3], errors="coerce")
+        mm = pd.to_numeric(offset.str[-2:], errors="coerce")
+        naive = naive.where(~with_tz, naive - pd.to_timedelta(sign * (hh * 60 + mm), unit="m"))
+        aware_utc = with_tz
+
+    sl = text.str.extract(_SLASHED)
+    is_slashed = present & ~is_iso & sl["a"].notna()
+    if is_slashed.any():
+        a = pd.to_numeric(sl.loc[is_slashed, "a"])
+        b = pd.to_numeric(sl.loc[is_slashed, "b"])
+        a.index = text[is_slashed].to_numpy()
+        b.index = a.index
+        day_first = decide_day_first(a, b, column=column, file=file, dayfirst=dayfirst)
+        day, month = (sl["a"], sl["b"]) if day_first else (sl["b"], sl["a"])
+        secs_s, bad_s = _time_of_day(sl["time"])
+        bad_time = bad_time | (is_slashed & bad_s)
+        naive = naive.where(~is_slashed, _assemble(_year(sl["y"], year_pivot), month, day, secs_s))
+        fixes["day_first_dates" if day_first else "month_first_dates"] = int(is_slashed.sum())
+        if (sl.loc[is_slashed, "y"].str.len() == 2).any():
+            fixes["two_digit_years"] = int((sl.loc[is_slashed, "y"].str.len() == 2).sum())
+
+    wd = text.str.extract(_WORDY)
+    is_wordy = present & ~is_iso & ~is_slashed & (wd["mon1"].notna() | wd["mon2"].notna())
+    if is_wordy.any():
+        mon = wd["mon1"].fillna(wd["mon2"]).str.lower().str.rstrip(".")
+        month = mon.map(MONTHS).where(mon.notna(), None)
+        month = month.fillna(mon.str[:3].map(MONTHS))
+        secs_w, bad_w = _time_of_day(wd["time"])
+        bad_time = bad_time | (is_wordy & bad_w)
+        naive = naive.where(~is_wordy, _assemble(wd["y1"].fillna(wd["y2"]), month,
+                                                  wd["d1"].fillna(wd["d2"]), secs_w))
+
+    serial = pd.to_numeric(text.str.extract(_SERIAL)["serial"], errors="coerce")
+    is_serial = present & ~is_iso & ~is_slashed & ~is_wordy & serial.between(1, 2_958_465)
+    if is_serial.any():
+        origin = pd.Timestamp("1904-01-01") if excel_1904 else pd.Timestamp("1899-12-30")
+        days = pd.to_timedelta(serial.where(is_serial).astype(float) * 86400, unit="s").dt.round("s")
+        naive = naive.where(~is_serial, origin + days)
+        fixes["excel_serial_dates"] = int(is_serial.sum())
+
+    recognised = is_iso | is_slashed | is_wordy | is_serial
+    impossible = recognised & naive.isna() & ~bad_time
+    reasons = reasons.mask(present & ~recognised,
+                           "date '" + text + f"' is not a date engagement can read (column "
+                           f"'{column}'); write it as YYYY-MM-DD")
+    reasons = reasons.mask(impossible, "date '" + text + f"' is not a calendar date (column "
+                                                         f"'{column}')")
+    reasons = reasons.mask(recognised & bad_time,
+                           "time in '" + text + f"' is not a time of day (column '{column}')")
+    reasons = reasons.mask(~present, f"no date (column '{column}' is empty)")
+    naive = naive.where(reasons.isna())
+
+    local = naive.where(~aware_utc).dt.tz_localize(
+        timezone, ambiguous=np.zeros(len(naive), dtype=bool), nonexistent="shift_forward")
+    from_utc = naive.where(aware_utc).dt.tz_localize("UTC").dt.tz_convert(timezone)
+    times = local.where(~aware_utc, from_utc)
+    return times, reasons, fixes
+
+
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}([ \u00a0\u202f]\d{3})+|\d+)?([.,]\d+)?$")
+
+
+def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers as exports write them: '85', '8,5' (decimal comma), '85%', '1 234,5'.
+
+    Returns ``(value, is_percent, unreadable)``: the float value (a percentage
+    as written, e.g. 85.0), whether it carried '%', and where text was present
+    but is not a number (the caller decides: a status word, or quarantine).
+    """
+    text = raw.astype("str").str.strip()
+    percent = text.str.endswith("%").fillna(False)
+    body = text.str.rstrip("%").str.strip().str.replace(r"[ \u00a0\u202f]", "", regex=True)
+    body = body.str.replace(",", ".", regex=False)
+    value = pd.to_numeric(body.where(body.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)").fillna(False)),
+                          errors="coerce").astype("float64")
+    unreadable = text.notna() & (text != "") & value.isna()
+    return value, percent, unreadable
+
+
+def normalise_ids(raw: pd.Series) -> tuple[pd.Series, int]:
+    """Trim ids and undo Excel's float artefacts ('12345.0' -> '12345'); keep leading zeros.
+
+    Returns the ids and how many were changed.
+    """
+    text = raw.astype("str").str.strip()
+    fixed = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    fixed = fixed.where(fixed != "", pd.NA)
+    changed = int((fixed.fillna("") != raw.astype("str").fillna("")).sum())
+    return fixed, changed
+
+
+def restore_leading_zeros(ids: pd.Series, known: pd.Index) -> tuple[pd.Series, int]:
+    """Pad ids that lost their leading zeros (Excel) when exactly one known id fits."""
+    if len(known) == 0:
+        return ids, 0
+    widths = known.str.len().unique()
+    if len(widths) != 1:
+        return ids, 0
+    width = int(widths[0])
+    short = ids.notna() & (ids.str.len() < width) & ids.str.fullmatch(r"\d+").fillna(False)
+    padded = ids.str.zfill(width)
+    fixable = short & padded.isin(known)
+    return ids.where(~fixable, padded), int(fixable.sum())
+
+
+def map_vocabulary(raw: pd.Series, vocabulary: str, *,
+                   extra: dict[str, str] | None = None) -> tuple[pd.Series, pd.Series]:
+    """Map raw spellings to canonical values through the vocabulary table.
+
+    Returns ``(values, unknown)``: NA where the spelling is unknown or empty,
+    and the raw spelling where it was not known (for the report).
+    """
+    table = dict(SPELLINGS[vocabulary])
+    if extra:
+        table.update({normalise_spelling(k): v for k, v in extra.items()})
+    text = raw.astype("str")
+    key = text.str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
+    key = key.str.rstrip(".").str.strip()
+    values = key.map(table)
+    unknown = text.where(values.isna() & key.notna() & (key != ""))
+    return values.astype("str"), unknown
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Escape text cells that a spreadsheet would run as a formula (OWASP CSV injection).
+
+    Only text cells are touched: a real negative number such as '-5' stays a number.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        col = out[name]
+        if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+            continue
+        text = col.astype("str")
+        numeric = pd.to_numeric(text, errors="coerce").notna()
+        risky = text.str.match(r"^[=+\-@\t\r]").fillna(False) & ~numeric
+        out[name] = text.where(~risky, "'" + text)
+    return out
