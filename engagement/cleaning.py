@@ -359,8 +359,8 @@ def _clean_assignments(batch: _Batch, settings: Settings) -> None:
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
         unreadable, "points possible '" + f.get("points_possible", "").astype("str")
         + "' is not a number"))
-    if batch.frame["due_at"].isna().any():
-        batch.account.add_fix("assignments_without_due_date", int(batch.frame["due_at"].isna().sum()))
+    no_due = int(batch.frame["due_at"].isna().sum())
+    batch.account.add_fix("assignments_without_due_date", no_due)
 
 
 def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,

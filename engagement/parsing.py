@@ -15,11 +15,13 @@ import pandas as pd
 from engagement.vocabulary import SPELLINGS, normalise_spelling
 
 _SLASHED = r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{2}|\d{4})(?:[ T]+(?P<time>.+))?$"
-_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]+(?P<time>[^Zz+]+?))?(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?$"
+_ISO = (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]+(?P<time>[^Zz+]+?))?"
+        r"(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?$")
 _WORDY = (r"^(?:(?P<d1>\d{1,2})[ -](?P<mon1>[A-Za-zéû]{3,9})\.?,?[ -](?P<y1>\d{4})"
           r"|(?P<mon2>[A-Za-zéû]{3,9})\.? (?P<d2>\d{1,2}),? (?P<y2>\d{4}))(?:[ T]+(?P<time>.+))?$")
 _SERIAL = r"^(?P<serial>\d{4,6}(?:\.\d+)?)$"
-_TIME = r"^(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?(?:\.\d+)?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?$"
+_TIME = (r"^(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?(?:\.\d+)?\s*"
+         r"(?P<ampm>[AaPp]\.?[Mm]\.?)?$")
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 MONTHS.update({"sept": 9, "janv": 1, "févr": 2, "fevr": 2, "mars": 3, "avr": 4, "mai": 5,
@@ -132,7 +134,8 @@ def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
         day, month = (sl["a"], sl["b"]) if day_first else (sl["b"], sl["a"])
         secs_s, bad_s = _time_of_day(sl["time"])
         bad_time = bad_time | (is_slashed & bad_s)
-        naive = naive.where(~is_slashed, _assemble(_year(sl["y"], year_pivot), month, day, secs_s))
+        year = _year(sl["y"], year_pivot)
+        naive = naive.where(~is_slashed, _assemble(year, month, day, secs_s))
         fixes["day_first_dates" if day_first else "month_first_dates"] = int(is_slashed.sum())
         if (sl.loc[is_slashed, "y"].str.len() == 2).any():
             fixes["two_digit_years"] = int((sl.loc[is_slashed, "y"].str.len() == 2).sum())
@@ -152,7 +155,8 @@ def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
     is_serial = present & ~is_iso & ~is_slashed & ~is_wordy & serial.between(1, 2_958_465)
     if is_serial.any():
         origin = pd.Timestamp("1904-01-01") if excel_1904 else pd.Timestamp("1899-12-30")
-        days = pd.to_timedelta(serial.where(is_serial).astype(float) * 86400, unit="s").dt.round("s")
+        seconds = serial.where(is_serial).astype(float) * 86400
+        days = pd.to_timedelta(seconds, unit="s").dt.round("s")
         naive = naive.where(~is_serial, origin + days)
         fixes["excel_serial_dates"] = int(is_serial.sum())
 
