@@ -95,10 +95,9 @@ class _Batch:
             self.frame = self.frame.loc[~bad]
             self.account.rows_quarantined += int(bad.sum())
 
-    def drop_duplicates(self, subset: list[str] | None = None) -> None:
+    def drop_duplicates(self) -> None:
         """Exact re-exports: identical in every column but the line number."""
-        columns = subset or [c for c in self.frame.columns
-                             if c not in ("source_row", "reader_issue")]
+        columns = [c for c in self.frame.columns if c not in ("source_row", "reader_issue")]
         blank = self.frame["reader_issue"].eq("blank line").fillna(False)
         dup = self.frame.duplicated(subset=columns, keep="first") & ~blank
         self.frame = self.frame.loc[~dup]
@@ -116,10 +115,8 @@ def _records(frame: pd.DataFrame) -> pd.Series:
     """The original values of each row, as JSON (free-text notes left out)."""
     keep = [c for c in frame.columns if c not in ("source_file", "source_row", "reader_issue")
             and c not in NOTE_COLUMNS]
-    values = frame[keep].astype("str")
-    return pd.Series([json.dumps({k: v for k, v in row.items() if pd.notna(v)},
-                                 ensure_ascii=False)
-                      for row in values.to_dict("records")], index=frame.index, dtype="str")
+    lines = frame[keep].astype("str").to_json(orient="records", lines=True, force_ascii=False)
+    return pd.Series(lines.splitlines(), index=frame.index, dtype="str")
 
 
 def _name_key(names: pd.Series) -> pd.Series:
@@ -143,8 +140,6 @@ class Roster:
         names = students.assign(key=_name_key(given.fillna("") + " " + family.fillna("")))
         names["key"] = names["key"].where(names["key"] != "")
         self.by_name = names[["key", "student_id", "school_id"]].dropna(subset=["key"])
-        counts = self.by_name.groupby(["school_id", "key"]).size()
-        self.ambiguous = set(counts[counts > 1].index)
 
     def match_names(self, names: pd.Series, schools: pd.Series | None
                     ) -> tuple[pd.Series, pd.Series, int]:

@@ -88,7 +88,6 @@ class SampleConfig:
     campaign_students: int = 24
     campaign_call_delay_days: int = 3
     campaign_hand_in: float = 0.80
-    campaign_hand_in_without_call: float = 0.20
 
     effects: Effects = field(default_factory=Effects)
 

@@ -191,7 +191,7 @@ def validate(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     try:
         return MODELS[table].validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases.rename(columns={"failure_case": "failure_case"})
+        cases = err.failure_cases
         cases = cases.assign(column=cases["column"].fillna(cases["schema_context"]))
         raise ValidationError(table, cases[["column", "check", "failure_case", "index"]]) \
             from None

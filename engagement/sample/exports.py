@@ -172,8 +172,9 @@ def _teacher_spreadsheets(div: Division, contacts: pd.DataFrame, out: Path, rng)
         long_enough = np.array([len(s.partition(" ")[0]) >= 5 for s in name[misspelled]])
         misspelled = misspelled[long_enough]
         typo = _misspell(name[misspelled])
-        misspelled = misspelled[typo != name[misspelled]]  # 'Anna' stays 'Anna'
-        sheet.loc[misspelled, "Student"] = _misspell(name[misspelled])
+        changed = typo != name[misspelled]  # 'Anna' stays 'Anna'
+        misspelled = misspelled[changed]
+        sheet.loc[misspelled, "Student"] = typo[changed]
         sheet.loc[unknown, "Type"] = UNKNOWN_CHANNEL
         sheet.loc[impossible, "Date"] = "31/02/2026"
         n_dup = max(1, n // 200)

@@ -601,7 +601,6 @@ def _truth(config, res, results, p0, p_final, active, size, contacts, campaign) 
         "students_called": int(len(camp_rows)),
         "handed_in_within_7_days": int(campaign["hand_in"].sum()),
         "planted_hand_in": config.campaign_hand_in,
-        "hand_in_without_call": config.campaign_hand_in_without_call,
     }
     return effects
 
