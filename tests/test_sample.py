@@ -76,11 +76,12 @@ def test_missing_work_contacts_follow_missed_work(small_division):
     """Every triggered contact follows a missed assignment in that class, and some
     students who missed as much were not contacted (the comparison group exists)."""
     d = small_division
-    r = d.results.merge(d.assignments[["assignment_id", "cls"]], on="assignment_id")
+    keys = {"stu": "int64", "cls": "int64", "day": "int64"}
+    r = d.results.assign(cls=d.assignments["cls"].to_numpy()[d.results["assignment"]])
     c = d.contacts[(d.contacts["purpose"] == "missing_work") & (d.contacts["cls"] >= 0)]
-    last = (pd.merge_asof(c.sort_values("day")[["stu", "cls", "day"]],
+    last = (pd.merge_asof(c.sort_values("day")[["stu", "cls", "day"]].astype(keys),
                           r.sort_values("due_day")[["stu", "cls", "due_day", "status"]]
-                          .rename(columns={"due_day": "day"}),
+                          .rename(columns={"due_day": "day"}).astype(keys),
                           on="day", by=["stu", "cls"], allow_exact_matches=False))
     assert (last["status"] == "missing").mean() > 0.95
     missed = r[r["status"] == "missing"].groupby("stu").size()

@@ -91,8 +91,9 @@ def _local(div: Division, day, minute) -> pd.DatetimeIndex:
 
 
 def _csv(frame: pd.DataFrame, path: Path, *, encoding="utf-8", sep=",", decimal=".") -> None:
-    text = frame.to_csv(index=False, sep=sep, decimal=decimal, lineterminator="\r\n")
-    path.write_bytes(text.encode(encoding))
+    """Excel-style CSV (CRLF), streamed to the file in chunks rather than built in memory."""
+    frame.to_csv(path, index=False, sep=sep, decimal=decimal, lineterminator="\r\n",
+                 encoding=encoding, chunksize=200_000)
 
 
 def _duplicate_rows(frame: pd.DataFrame, rng, n: int) -> pd.DataFrame:
@@ -438,28 +439,43 @@ def _oneroster(div: Division, out: Path, canvas_class: str, rng) -> dict:
 
 def _oneroster_results(div: Division, canvas_class: str, modified: str, rng) -> pd.DataFrame:
     """Results as a SIS writes them: 'not submitted' carries a score of 0 (the known trap),
-    and a few handed-in pieces are not graded yet ('submitted', no score)."""
+    and a few handed-in pieces are not graded yet ('submitted', no score).
+
+    Text is built from small lookup tables (a few hundred distinct scores and days), so
+    30M rows never go through per-row string formatting."""
     r = div.results[div.results["class_id"] != canvas_class]
-    points = div.assignments.set_index("assignment_id")["points_possible"]
-    pp = points.reindex(r["assignment_id"]).to_numpy()
-    status = r["status"].to_numpy()
-    handed_in = np.isin(status, ("on_time", "late"))
-    ungraded = handed_in & (rng.random(len(r)) < 0.03)
-    score_status = np.select(
-        [ungraded, handed_in, status == "missing", status == "excused"],
-        ["submitted", "fully graded", "not submitted", "exempt"], "")
+    n = len(r)
+    pp = div.assignments["points_possible"].to_numpy()[r["assignment"].to_numpy()]
+    code = r["status"].cat.codes.to_numpy()
+    on_time, late, missing, excused = (list(r["status"].cat.categories).index(s)
+                                       for s in ("on_time", "late", "missing", "excused"))
+    handed_in = (code == on_time) | (code == late)
+    ungraded = handed_in & (rng.random(n) < 0.03)
+    score_status = pd.Categorical.from_codes(
+        np.select([ungraded, handed_in, code == missing, code == excused], [0, 1, 2, 3], 4),
+        categories=["submitted", "fully graded", "not submitted", "exempt", ""])
     score = np.round(r["score_pct"].to_numpy() * pp * 2) / 2
-    score_text = np.where(handed_in & ~ungraded,
-                          pd.Series(score).map("{:g}".format, na_action="ignore").fillna(""), "")
-    score_text = np.where(status == "missing", "0", score_text)
+    graded = handed_in & ~ungraded
+    # Missing work is written as a score of 0; not-yet-graded and excused work as blank.
+    values, index = np.unique(np.append(score[graded], 0.0), return_inverse=True)
+    labels = [f"{v:g}" for v in values] + [""]
+    score_code = np.where(code == missing, index[-1], len(values))
+    score_code[graded] = index[:-1]
     submit = r["submit_day"].to_numpy()
-    date = _local(div, np.where(handed_in, submit, 0), np.zeros(len(r), dtype=np.int64))
+    days = np.arange(int(submit.max()) + 1)
+    day_text = list(_local(div, days, np.zeros(len(days), dtype=np.int64))
+                    .strftime("%Y-%m-%d")) + [""]
+    date_code = np.where(handed_in, submit, len(days))
+    students = pd.Index(div.students["student_id"], dtype="str")
     return pd.DataFrame({
-        "sourcedId": [f"R{i + 1:08d}" for i in range(len(r))], "status": "active",
-        "dateLastModified": modified, "lineItemSourcedId": r["assignment_id"].to_numpy(),
-        "studentSourcedId": div.students["student_id"].to_numpy()[r["stu"]],
-        "scoreStatus": score_status, "score": score_text,
-        "scoreDate": np.where(handed_in, date.strftime("%Y-%m-%d"), ""), "comment": "",
+        "sourcedId": "R" + pd.Series(np.arange(1, n + 1)).astype("str").str.zfill(8),
+        "status": "active", "dateLastModified": modified,
+        "lineItemSourcedId": r["assignment_id"].to_numpy(),
+        "studentSourcedId": pd.Categorical.from_codes(r["stu"].to_numpy(), categories=students),
+        "scoreStatus": score_status,
+        "score": pd.Categorical.from_codes(score_code, categories=labels),
+        "scoreDate": pd.Categorical.from_codes(date_code, categories=list(day_text)),
+        "comment": "",
     })
 
 

@@ -214,6 +214,7 @@ def _classes(config: SampleConfig, students: pd.DataFrame, rng: np.random.Genera
     classes["teacher_id"] = [f"T{c + 1:04d}" for c in codes]
     classes["class_effect"] = rng.normal(0.0, config.class_sd, len(classes))
     enrollments = frame.merge(classes, on=keys, how="left")
+    enrollments["cls"] = pd.Index(classes["class_id"]).get_indexer(enrollments["class_id"])
     return classes, enrollments
 
 
@@ -381,19 +382,18 @@ def simulate(config: SampleConfig | None = None) -> Division:
     teacher, project_rows = _campaign_target(classes, assignments, cal)
     assignments.loc[project_rows, ["category", "title", "points_possible"]] = (
         ["project", "Science Fair Project", 50.0])
-    project_ids = set(assignments.loc[project_rows, "assignment_id"])
+    is_project_assignment = np.zeros(len(assignments), dtype=bool)
+    is_project_assignment[project_rows] = True
 
-    # Results: every enrolled student gets every assignment of the class.
-    enrol = enrollments[["stu", "class_id", "class_effect", "teacher_id"]]
-    res = assignments[["assignment_id", "class_id", "due_day", "cls"]].merge(enrol, on="class_id")
-    res = res.sort_values(["due_day", "stu", "assignment_id"], kind="stable").reset_index(drop=True)
+    res = _result_rows(enrollments, assignments)
     n_res = len(res)
     stu = res["stu"].to_numpy()
     due = res["due_day"].to_numpy()
     week = due // 7
     eng = students["engagement"].to_numpy()
-    base = config.base_logit + eng[stu] + res["class_effect"].to_numpy()
-    is_project = res["assignment_id"].isin(project_ids).to_numpy()
+    base = (config.base_logit + eng[stu]
+            + classes["class_effect"].to_numpy()[res["cls"].to_numpy()])
+    is_project = is_project_assignment[res["assignment"].to_numpy()]
 
     weeks = cal.weeks
     r = rng["weeks"]
@@ -407,7 +407,7 @@ def simulate(config: SampleConfig | None = None) -> Division:
 
     eff = config.effects
     win = eff.window_days
-    query = stu * DAY + due
+    query = stu.astype(np.int64) * DAY + due
     conf_attended = conferences.loc[conferences["status"] == "attended"]
     # Broadcasts reach a whole school: key them by school instead of student.
     school_of = students["school_idx"].to_numpy()
@@ -428,11 +428,8 @@ def simulate(config: SampleConfig | None = None) -> Division:
     p_final = np.zeros(n_res)
     u = rng["results"].random(n_res)
     history = np.zeros((len(enrollments), 3), dtype=np.int8)  # missed, last three per class
-    enrol_index = pd.Series(np.arange(len(enrollments)),
-                            index=pd.MultiIndex.from_arrays([enrollments["stu"],
-                                                             enrollments["class_id"]]))
-    res_enrol = enrol_index.reindex(pd.MultiIndex.from_arrays([res["stu"], res["class_id"]]))
-    res_enrol = res_enrol.to_numpy()
+    res_enrol = res["enrol"].to_numpy()
+    teacher_of_class = classes["teacher_id"].to_numpy()
     last_trigger = np.full(len(enrollments), -10_000)
     triggered = []
     rc = rng["contacts"]
@@ -474,7 +471,8 @@ def simulate(config: SampleConfig | None = None) -> Division:
             day = cal.next_school_day(due[pick] + rc.integers(1, 5, n_new))
             triggered.append(pd.DataFrame({
                 "stu": stu[pick], "day": day, "channel": channel, "initiator": "school",
-                "purpose": "missing_work", "teacher_id": res["teacher_id"].to_numpy()[pick],
+                "purpose": "missing_work",
+                "teacher_id": teacher_of_class[res["cls"].to_numpy()[pick]],
                 "cls": res["cls"].to_numpy()[pick],
                 "outcome": _outcomes(config, channel, rc)}))
 
@@ -487,7 +485,8 @@ def simulate(config: SampleConfig | None = None) -> Division:
     contacts["minute"] = rc.integers(8 * 60, 17 * 60, len(contacts))
     contacts["mode"] = contacts["channel"].map(mode_of)
 
-    results = _finish_results(config, res, completed, campaign, eng, cal, rng["results"])
+    results = _finish_results(config, res, completed, campaign, eng, cal, rng["results"],
+                              assignments)
     truth = _truth(config, res, results, p0, p_final, active, size, contacts, campaign)
     return Division(config=config, schools=schools, students=students, staff=staff,
                     classes=classes, enrollments=enrollments, assignments=assignments,
@@ -520,8 +519,37 @@ def _run_campaign(config, res, completed, is_project, teacher, cal: Calendar, rn
             "call_day": call_day, "contacts": contacts, "teacher_id": teacher}
 
 
-def _finish_results(config, res, completed, campaign, eng, cal: Calendar, rng) -> pd.DataFrame:
-    """Turn completion draws into what a gradebook holds: status, hand-in time, score."""
+def _result_rows(enrollments: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Every enrolled student gets every assignment of the class, as integer columns
+    (enrollment row, student, class, assignment row, due day) ordered by due day.
+
+    Built with repeat-and-offset arithmetic instead of a join on string ids: at
+    division scale (30M rows) string keys alone would cost gigabytes.
+    """
+    a_cls = assignments["cls"].to_numpy()  # assignments are sorted by class
+    per_class = np.bincount(a_cls, minlength=int(enrollments["cls"].max()) + 1)
+    first = np.concatenate([[0], np.cumsum(per_class)[:-1]])
+    e_cls = enrollments["cls"].to_numpy()
+    reps = per_class[e_cls]
+    enrol = np.repeat(np.arange(len(enrollments), dtype=np.int32), reps)
+    offset = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    assignment = (np.repeat(first[e_cls], reps) + offset).astype(np.int32)
+    stu = enrollments["stu"].to_numpy().astype(np.int32)[enrol]
+    due = assignments["due_day"].to_numpy().astype(np.int32)[assignment]
+    order = np.lexsort((assignment, stu, due))
+    return pd.DataFrame({"enrol": enrol[order], "stu": stu[order],
+                         "cls": e_cls.astype(np.int32)[enrol[order]],
+                         "assignment": assignment[order], "due_day": due[order]})
+
+
+STATUSES = ("on_time", "late", "missing", "excused")
+
+
+def _finish_results(config, res, completed, campaign, eng, cal: Calendar, rng,
+                    assignments: pd.DataFrame) -> pd.DataFrame:
+    """Turn completion draws into what a gradebook holds: status, hand-in time, score.
+
+    Ids and statuses are categoricals: integer codes, not 30M strings."""
     n = len(res)
     due = res["due_day"].to_numpy()
     stu = res["stu"].to_numpy()
@@ -529,21 +557,29 @@ def _finish_results(config, res, completed, campaign, eng, cal: Calendar, rng) -
     early = np.maximum(due - rng.integers(0, 3, n), cal.days[0])
     submit_day = np.where(late, due + rng.integers(1, 8, n), early)
     submit_minute = rng.integers(7 * 60, 23 * 60 + 59, n)
-    status = np.where(completed, np.where(late, "late", "on_time"), "missing").astype(object)
+    on_time, late_code, missing, excused_code = range(len(STATUSES))
+    status = np.where(completed, np.where(late, late_code, on_time), missing).astype(np.int8)
     rows = campaign["rows"][campaign["hand_in"]]
-    status[rows] = "late"
+    status[rows] = late_code
     submit_day[rows] = campaign["hand_in_day"][campaign["hand_in"]]
     excused = rng.random(n) < config.excused_share
-    status[excused] = "excused"
-    handed_in = np.isin(status, ("on_time", "late"))
+    status[excused] = excused_code
+    handed_in = status <= late_code
     pct = np.clip(rng.normal(0.74 + 0.07 * eng[stu], 0.13), 0.05, 1.0)
-    out = pd.DataFrame({
-        "stu": stu, "assignment_id": res["assignment_id"], "class_id": res["class_id"],
-        "due_day": due, "status": status,
-        "submit_day": np.where(handed_in, submit_day, -1),
-        "submit_minute": submit_minute, "score_pct": np.where(handed_in, pct, np.nan),
+    assignment = res["assignment"].to_numpy()
+    class_codes, class_ids = pd.factorize(assignments["class_id"])
+    return pd.DataFrame({
+        "stu": stu, "assignment": assignment,
+        "assignment_id": pd.Categorical.from_codes(
+            assignment, categories=pd.Index(assignments["assignment_id"], dtype="str")),
+        "class_id": pd.Categorical.from_codes(class_codes[assignment],
+                                              categories=pd.Index(class_ids, dtype="str")),
+        "due_day": due,
+        "status": pd.Categorical.from_codes(status, categories=list(STATUSES)),
+        "submit_day": np.where(handed_in, submit_day, -1).astype(np.int32),
+        "submit_minute": submit_minute.astype(np.int32),
+        "score_pct": np.where(handed_in, pct, np.nan),
     })
-    return out
 
 
 def _window_rates(results: pd.DataFrame, stu: np.ndarray, day: np.ndarray, window: int):
@@ -649,11 +685,11 @@ def canonical_tables(div: Division) -> dict[str, pd.DataFrame]:
     r = div.results
     handed_in = r["submit_day"].to_numpy() >= 0
     submitted = cal.timestamps(np.where(handed_in, r["submit_day"], 0), r["submit_minute"])
-    points = a.set_index("assignment_id")["points_possible"].reindex(r["assignment_id"])
+    points = a["points_possible"].to_numpy()[r["assignment"].to_numpy()]
     results = pd.DataFrame({
-        "student_id": sid[r["stu"]], "assignment_id": r["assignment_id"],
-        "status": r["status"], "submitted_at": submitted.where(handed_in),
-        "score": r["score_pct"].to_numpy() * points.to_numpy(),
+        "student_id": sid[r["stu"]], "assignment_id": r["assignment_id"].astype("str"),
+        "status": r["status"].astype("str"), "submitted_at": submitted.where(handed_in),
+        "score": r["score_pct"].to_numpy() * points,
         "score_pct": r["score_pct"].to_numpy()})
     tables = {"students": students, "enrollments": enrollments, "contacts": contacts,
               "broadcasts": broadcasts, "conferences": conferences,
