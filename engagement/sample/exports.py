@@ -431,52 +431,85 @@ def _oneroster(div: Division, out: Path, canvas_class: str, rng) -> dict:
         "categorySourcedId": "CAT-" + a["category"], "gradingPeriodSourcedId": year,
         "resultValueMin": "0", "resultValueMax": a["points_possible"].map("{:g}".format),
     })
-    files["results.csv"] = _oneroster_results(div, canvas_class, modified, rng)
     for name, frame in files.items():
         _csv(frame, folder / name)
-    return {f"oneroster/{name}": {"rows": len(frame)} for name, frame in files.items()}
+    rows = {name: len(frame) for name, frame in files.items()}
+    rows["results.csv"] = _oneroster_results(div, canvas_class, modified, rng,
+                                             folder / "results.csv")
+    return {f"oneroster/{name}": {"rows": n} for name, n in rows.items()}
 
 
-def _oneroster_results(div: Division, canvas_class: str, modified: str, rng) -> pd.DataFrame:
-    """Results as a SIS writes them: 'not submitted' carries a score of 0 (the known trap),
+def _oneroster_results(div: Division, canvas_class: str, modified: str, rng, path: Path,
+                       chunk: int = 2_000_000) -> int:
+    """Write results as a SIS does: 'not submitted' carries a score of 0 (the known trap),
     and a few handed-in pieces are not graded yet ('submitted', no score).
 
-    Text is built from small lookup tables (a few hundred distinct scores and days), so
-    30M rows never go through per-row string formatting."""
-    r = div.results[div.results["class_id"] != canvas_class]
-    n = len(r)
-    pp = div.assignments["points_possible"].to_numpy()[r["assignment"].to_numpy()]
-    code = r["status"].cat.codes.to_numpy()
-    on_time, late, missing, excused = (list(r["status"].cat.categories).index(s)
+    Every column is a small integer code into a lookup table (a few hundred distinct
+    scores and days), and the file is written a chunk at a time, so 30M rows never go
+    through per-row string formatting or sit in memory as text. Returns the row count.
+    """
+    keep = (div.results["class_id"] != canvas_class).to_numpy()
+    n = int(keep.sum())
+    assignment = div.results["assignment"].to_numpy()[keep]
+    pp = div.assignments["points_possible"].to_numpy()[assignment]
+    status = div.results["status"]
+    code = status.cat.codes.to_numpy()[keep]
+    on_time, late, missing, excused = (list(status.cat.categories).index(s)
                                        for s in ("on_time", "late", "missing", "excused"))
     handed_in = (code == on_time) | (code == late)
     ungraded = handed_in & (rng.random(n) < 0.03)
-    score_status = pd.Categorical.from_codes(
-        np.select([ungraded, handed_in, code == missing, code == excused], [0, 1, 2, 3], 4),
-        categories=["submitted", "fully graded", "not submitted", "exempt", ""])
-    score = np.round(r["score_pct"].to_numpy() * pp * 2) / 2
+    status_code = np.select([ungraded, handed_in, code == missing, code == excused],
+                            [0, 1, 2, 3], 4).astype(np.int8)
+    status_labels = ["submitted", "fully graded", "not submitted", "exempt", ""]
+    score = np.round(div.results["score_pct"].to_numpy()[keep] * pp * 2) / 2
     graded = handed_in & ~ungraded
     # Missing work is written as a score of 0; not-yet-graded and excused work as blank.
     values, index = np.unique(np.append(score[graded], 0.0), return_inverse=True)
-    labels = [f"{v:g}" for v in values] + [""]
-    score_code = np.where(code == missing, index[-1], len(values))
+    score_labels = [f"{v:g}" for v in values] + [""]
+    score_code = np.where(code == missing, index[-1], len(values)).astype(np.int32)
     score_code[graded] = index[:-1]
-    submit = r["submit_day"].to_numpy()
+    submit = div.results["submit_day"].to_numpy()[keep]
     days = np.arange(int(submit.max()) + 1)
-    day_text = list(_local(div, days, np.zeros(len(days), dtype=np.int64))
-                    .strftime("%Y-%m-%d")) + [""]
-    date_code = np.where(handed_in, submit, len(days))
+    day_labels = list(_local(div, days, np.zeros(len(days), dtype=np.int64))
+                      .strftime("%Y-%m-%d")) + [""]
+    date_code = np.where(handed_in, submit, len(days)).astype(np.int32)
+    stu = div.results["stu"].to_numpy()[keep]
     students = pd.Index(div.students["student_id"], dtype="str")
-    return pd.DataFrame({
-        "sourcedId": "R" + pd.Series(np.arange(1, n + 1)).astype("str").str.zfill(8),
-        "status": "active", "dateLastModified": modified,
-        "lineItemSourcedId": r["assignment_id"].to_numpy(),
-        "studentSourcedId": pd.Categorical.from_codes(r["stu"].to_numpy(), categories=students),
-        "scoreStatus": score_status,
-        "score": pd.Categorical.from_codes(score_code, categories=labels),
-        "scoreDate": pd.Categorical.from_codes(date_code, categories=list(day_text)),
-        "comment": "",
-    })
+    assignment_ids = pd.Index(div.assignments["assignment_id"], dtype="str")
+    del code, handed_in, ungraded, score, graded, submit, pp
+    columns = {
+        "sourcedId": None, "status": (np.zeros(n, dtype=np.int8), ["active"]),
+        "dateLastModified": (np.zeros(n, dtype=np.int8), [modified]),
+        "lineItemSourcedId": (assignment, assignment_ids),
+        "studentSourcedId": (stu, students),
+        "scoreStatus": (status_code, status_labels), "score": (score_code, score_labels),
+        "scoreDate": (date_code, day_labels), "comment": (np.zeros(n, dtype=np.int8), [""]),
+    }
+    _write_coded_csv(path, columns, n, chunk)
+    return n
+
+
+def _write_coded_csv(path: Path, columns: dict, n: int, chunk: int) -> None:
+    """Write columns given as (codes, labels) to an Excel-style CSV with Arrow's writer,
+    a chunk at a time; ``None`` is the running row id ('R00000001'...). Values here
+    never need quoting, which the writer checks."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    labels = {name: pa.array(list(spec[1]), type=pa.string())
+              for name, spec in columns.items() if spec is not None}
+    schema = pa.schema([(name, pa.string()) for name in columns])
+    options = pa_csv.WriteOptions(quoting_style="none", quoting_header="none", eol="\r\n")
+    with pa_csv.CSVWriter(path, schema, write_options=options) as writer:
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            ids = pc.utf8_lpad(pc.cast(pa.array(np.arange(start + 1, stop + 1)), pa.string()),
+                               8, "0")
+            arrays = [pc.binary_join_element_wise("R", ids, "") if spec is None
+                      else labels[name].take(pa.array(spec[0][start:stop]))
+                      for name, spec in columns.items()]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
 
 def _canvas(div: Division, out: Path, class_id: str, rng) -> dict:
