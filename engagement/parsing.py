@@ -32,9 +32,39 @@ class AmbiguousDateOrder(ValueError):
     """A column's dates could be day/month or month/day and nothing decides it."""
 
 
+def distinct(raw: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes and distinct values of a column: parse each distinct value once.
+
+    A results export of 30M rows holds a few hundred distinct dates, scores and
+    statuses; parsing those and spreading the answer back is the fast path.
+    NA gets code -1.
+    """
+    codes, uniques = pd.factorize(raw.astype("str"), use_na_sentinel=True)
+    return codes, pd.Series(uniques, dtype="str")
+
+
+def spread(values: pd.Series, codes: np.ndarray, index: pd.Index, fill=pd.NA) -> pd.Series:
+    """Per-row values from per-distinct-value ones (``fill`` where the raw value was NA)."""
+    padded = pd.concat([values.reset_index(drop=True),
+                        pd.Series([fill], dtype=values.dtype)], ignore_index=True)
+    return padded.iloc[np.where(codes < 0, len(values), codes)].set_axis(index)
+
+
+def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """Like ``Series.str.extract`` but with Arrow's regex engine, one group at a time
+    (pandas' own extract falls back to a Python loop per row on Arrow strings)."""
+    matched = text.str.match(pattern).fillna(False).astype(bool)
+    inside = text.where(matched)
+    groups = {}
+    for name, number in re.compile(pattern).groupindex.items():
+        part = inside.str.replace(pattern, f"\\{number}", regex=True)
+        groups[name] = part.where(part != "")
+    return pd.DataFrame(groups, index=text.index)
+
+
 def _time_of_day(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Seconds after midnight for 'HH:MM[:SS]' or 'h:mm AM'; a reason when unreadable."""
-    parts = text.str.strip().str.extract(_TIME)
+    parts = _extract(text.str.strip(), _TIME)
     hour = pd.to_numeric(parts["h"], errors="coerce")
     pm = parts["ampm"].str.lower().str.startswith("p")
     am = parts["ampm"].str.lower().str.startswith("a")
@@ -103,14 +133,29 @@ def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
         ``times`` tz-aware (NaT where unparsed); ``reasons`` a sentence per row
         that could not be parsed (NA otherwise); ``fixes`` counts of what was done.
     """
-    text = raw.astype("str").str.strip()
-    present = text.notna() & (text != "")
-    naive = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    aware_utc = pd.Series(False, index=raw.index)
-    fixes: dict[str, int] = {}
-    reasons = pd.Series(pd.NA, index=raw.index, dtype="str")
+    codes, text = distinct(raw.astype("str").str.strip())
+    rows = np.bincount(codes[codes >= 0], minlength=len(text))
+    times, reasons, fixes = _parse_distinct(
+        text, rows, timezone=timezone, column=column, file=file, dayfirst=dayfirst,
+        excel_1904=excel_1904, year_pivot=year_pivot)
+    empty = f"no date (column '{column}' is empty)"
+    return (spread(times, codes, raw.index), spread(reasons, codes, raw.index, fill=empty),
+            fixes)
 
-    iso = text.str.extract(_ISO)
+
+def _parse_distinct(text: pd.Series, rows: np.ndarray, *, timezone, column, file, dayfirst,
+                    excel_1904, year_pivot) -> tuple[pd.Series, pd.Series, dict[str, int]]:
+    """``parse_times`` on distinct values; ``rows`` says how many rows hold each."""
+    present = text.notna() & (text != "")
+    naive = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    aware_utc = pd.Series(False, index=text.index)
+    fixes: dict[str, int] = {}
+    reasons = pd.Series(pd.NA, index=text.index, dtype="str")
+
+    def count(mask) -> int:
+        return int(rows[np.asarray(mask, dtype=bool)].sum())
+
+    iso = _extract(text, _ISO)
     is_iso = present & iso["y"].notna()
     secs, bad_time = _time_of_day(iso["time"])
     naive = naive.where(~is_iso, _assemble(iso["y"], iso["m"], iso["d"], secs))
@@ -123,7 +168,7 @@ def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
         naive = naive.where(~with_tz, naive - pd.to_timedelta(sign * (hh * 60 + mm), unit="m"))
         aware_utc = with_tz
 
-    sl = text.str.extract(_SLASHED)
+    sl = _extract(text, _SLASHED)
     is_slashed = present & ~is_iso & sl["a"].notna()
     if is_slashed.any():
         a = pd.to_numeric(sl.loc[is_slashed, "a"])
@@ -136,11 +181,12 @@ def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
         bad_time = bad_time | (is_slashed & bad_s)
         year = _year(sl["y"], year_pivot)
         naive = naive.where(~is_slashed, _assemble(year, month, day, secs_s))
-        fixes["day_first_dates" if day_first else "month_first_dates"] = int(is_slashed.sum())
-        if (sl.loc[is_slashed, "y"].str.len() == 2).any():
-            fixes["two_digit_years"] = int((sl.loc[is_slashed, "y"].str.len() == 2).sum())
+        fixes["day_first_dates" if day_first else "month_first_dates"] = count(is_slashed)
+        two_digit = is_slashed & (sl["y"].str.len() == 2).fillna(False)
+        if two_digit.any():
+            fixes["two_digit_years"] = count(two_digit)
 
-    wd = text.str.extract(_WORDY)
+    wd = _extract(text, _WORDY)
     is_wordy = present & ~is_iso & ~is_slashed & (wd["mon1"].notna() | wd["mon2"].notna())
     if is_wordy.any():
         mon = wd["mon1"].fillna(wd["mon2"]).str.lower().str.rstrip(".")
@@ -151,14 +197,14 @@ def parse_times(raw: pd.Series, *, timezone: str, column: str, file: str,
         naive = naive.where(~is_wordy, _assemble(wd["y1"].fillna(wd["y2"]), month,
                                                   wd["d1"].fillna(wd["d2"]), secs_w))
 
-    serial = pd.to_numeric(text.str.extract(_SERIAL)["serial"], errors="coerce")
+    serial = pd.to_numeric(_extract(text, _SERIAL)["serial"], errors="coerce")
     is_serial = present & ~is_iso & ~is_slashed & ~is_wordy & serial.between(1, 2_958_465)
     if is_serial.any():
         origin = pd.Timestamp("1904-01-01") if excel_1904 else pd.Timestamp("1899-12-30")
         seconds = serial.where(is_serial).astype(float) * 86400
         days = pd.to_timedelta(seconds, unit="s").dt.round("s")
         naive = naive.where(~is_serial, origin + days)
-        fixes["excel_serial_dates"] = int(is_serial.sum())
+        fixes["excel_serial_dates"] = count(is_serial)
 
     recognised = is_iso | is_slashed | is_wordy | is_serial
     impossible = recognised & naive.isna() & ~bad_time
@@ -189,13 +235,20 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     as written, e.g. 85.0), whether it carried '%', and where text was present
     but is not a number (the caller decides: a status word, or quarantine).
     """
-    text = raw.astype("str").str.strip()
-    percent = text.str.endswith("%").fillna(False)
+    codes, text = distinct(raw.astype("str").str.strip())
+    value, percent, unreadable = _numbers_distinct(text)
+    return (spread(value, codes, raw.index, fill=np.nan),
+            spread(percent, codes, raw.index, fill=False).astype(bool),
+            spread(unreadable, codes, raw.index, fill=False).astype(bool))
+
+
+def _numbers_distinct(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    percent = text.str.endswith("%").fillna(False).astype(bool)
     body = text.str.rstrip("%").str.strip().str.replace(r"[ \u00a0\u202f]", "", regex=True)
     body = body.str.replace(",", ".", regex=False)
     value = pd.to_numeric(body.where(body.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)").fillna(False)),
                           errors="coerce").astype("float64")
-    unreadable = text.notna() & (text != "") & value.isna()
+    unreadable = (text.notna() & (text != "") & value.isna()).astype(bool)
     return value, percent, unreadable
 
 
@@ -204,11 +257,12 @@ def normalise_ids(raw: pd.Series) -> tuple[pd.Series, int]:
 
     Returns the ids and how many were changed.
     """
-    text = raw.astype("str").str.strip()
-    fixed = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    codes, text = distinct(raw)
+    fixed = text.str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     fixed = fixed.where(fixed != "", pd.NA)
-    changed = int((fixed.fillna("") != raw.astype("str").fillna("")).sum())
-    return fixed, changed
+    rows = np.bincount(codes[codes >= 0], minlength=len(text))
+    changed = int(rows[(fixed.fillna("") != text).to_numpy()].sum())
+    return spread(fixed, codes, raw.index), changed
 
 
 def restore_leading_zeros(ids: pd.Series, known: pd.Index) -> tuple[pd.Series, int]:
@@ -235,12 +289,12 @@ def map_vocabulary(raw: pd.Series, vocabulary: str, *,
     table = dict(SPELLINGS[vocabulary])
     if extra:
         table.update({normalise_spelling(k): v for k, v in extra.items()})
-    text = raw.astype("str")
+    codes, text = distinct(raw)
     key = text.str.replace(r"\s+", " ", regex=True).str.strip().str.lower()
     key = key.str.rstrip(".").str.strip()
-    values = key.map(table)
+    values = key.map(table).astype("str")
     unknown = text.where(values.isna() & key.notna() & (key != ""))
-    return values.astype("str"), unknown
+    return spread(values, codes, raw.index), spread(unknown, codes, raw.index)
 
 
 def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
