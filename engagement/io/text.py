@@ -198,7 +198,7 @@ def _read_with_arrow(raw: bytes, *, name: str, delimiter: str | None,
     body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
     end = len(body) - (2 if body.endswith(b"\r\n") else 1 if body.endswith((b"\n", b"\r")) else 0)
     last = memoryview(body)[:end]
-    if last[-1:] in (b"\n", b"\r") or re.search(rb"(\r?\n|\r)[ \t]*(\r?\n|\r)", last):
+    if last[-1:] in (b"\n", b"\r") or re.search(rb"\n[ \t]*\r?\n|\r[ \t]*\r", last):
         return None  # a blank line, kept as a record by the careful path
     try:
         header = _first_line(body[:65536].decode("utf-8"))
