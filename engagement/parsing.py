@@ -96,23 +96,34 @@ def _assemble(year, month, day, seconds) -> pd.Series:
 
 
 def decide_day_first(a: pd.Series, b: pd.Series, *, column: str, file: str,
-                     dayfirst: bool | None) -> bool:
-    """One day/month order for a whole column, from its unambiguous values."""
-    first_big = bool((a > 12).any())
-    second_big = bool((b > 12).any())
-    if first_big and second_big:
+                     dayfirst: bool | None, year: pd.Series | None = None) -> bool:
+    """One day/month order for a whole column, from its unambiguous values.
+
+    A value votes only when it is a calendar date in exactly one order ('25/12/2025'
+    votes day-first); one that is a date in neither order ('31/02/2026' when the
+    rest is month-first) does not vote, and is reported later as not a date.
+    """
+    year = pd.Series(2000, index=a.index) if year is None else year
+    as_day_first = _assemble(year, b, a, 0).notna()
+    as_month_first = _assemble(year, a, b, 0).notna()
+    first_big = as_day_first & ~as_month_first
+    second_big = as_month_first & ~as_day_first
+    if first_big.any() and second_big.any():
         raise AmbiguousDateOrder(
             f"{file}: column '{column}' mixes day/month and month/day dates (e.g. "
-            f"'{a[a > 12].index[0]}' and '{b[b > 12].index[0]}' rows); re-export it with one "
-            "date format.")
-    if first_big:
+            f"'{a[first_big].index[0]}' and '{b[second_big].index[0]}'); re-export it with "
+            "one date format.")
+    if first_big.any():
         return True
-    if second_big:
+    if second_big.any():
         return False
     if dayfirst is not None:
         return dayfirst
+    ambiguous = as_day_first & as_month_first
+    if not ambiguous.any():
+        return True  # no value is a date in either order: the order changes nothing
     raise AmbiguousDateOrder(
-        f"{file}: column '{column}' has dates like '{int(a.iloc[0])}/{int(b.iloc[0])}/...' "
+        f"{file}: column '{column}' has dates like '{a[ambiguous].index[0]}' "
         "that could be day/month or month/day, and no value decides it. Pass --dayfirst "
         "or --monthfirst (or set dayfirst in engagement.toml).")
 
@@ -175,7 +186,9 @@ def _parse_distinct(text: pd.Series, rows: np.ndarray, *, timezone, column, file
         b = pd.to_numeric(sl.loc[is_slashed, "b"])
         a.index = text[is_slashed].to_numpy()
         b.index = a.index
-        day_first = decide_day_first(a, b, column=column, file=file, dayfirst=dayfirst)
+        year = _year(sl.loc[is_slashed, "y"], year_pivot).set_axis(a.index)
+        day_first = decide_day_first(a, b, column=column, file=file, dayfirst=dayfirst,
+                                     year=year)
         day, month = (sl["a"], sl["b"]) if day_first else (sl["b"], sl["a"])
         secs_s, bad_s = _time_of_day(sl["time"])
         bad_time = bad_time | (is_slashed & bad_s)

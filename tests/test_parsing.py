@@ -87,3 +87,9 @@ def test_excel_safe_escapes_formulas_in_text_cells_only():
     safe = excel_safe(frame)
     assert safe["a"].tolist() == ["'=HYPERLINK(\"x\")", "-5", "'@SUM(1)", "ok"]
     assert safe["n"].tolist() == [-1, 2, 3, 4]
+
+
+def test_a_date_impossible_in_both_orders_does_not_vote():
+    times, reasons, fixes = _parse(["12/25/2025", "31/02/2026"])
+    assert str(times[0].date()) == "2025-12-25" and fixes == {"month_first_dates": 2}
+    assert reasons[1] == "date '31/02/2026' is not a calendar date (column 'Date')"
