@@ -79,7 +79,7 @@ class _Batch:
         self.account = FileAccount(reading.file, reading.kind, reading.table,
                                    rows_in=len(reading.frame))
         self.frame = reading.frame.reset_index(drop=True)
-        self.raw = self.frame.copy()
+        self.raw = self.frame  # copy-on-write: later changes never reach these originals
         self.quarantined: list[pd.DataFrame] = []
 
     def quarantine(self, reasons: pd.Series) -> None:
@@ -516,6 +516,11 @@ def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=DTYPES.get(c, "str"))
                              for c in COLUMNS[table] + TRACE})
+    # File names stay categorical across files (one string per file, not per row).
+    files = pd.api.types.union_categoricals(
+        [f["source_file"].astype("category") for f in frames]).categories
+    frames = [f.assign(source_file=pd.Categorical(f["source_file"], categories=files))
+              for f in frames]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -530,7 +535,7 @@ def _finish(frame: pd.DataFrame, table: str) -> pd.DataFrame:
                    "audience_id", "rescheduled_from", "invited_via", "school_id", "class_id"):
         if column in out and not isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = out[column].astype("str")
-    out["source_file"] = out["source_file"].astype("str")
+    out["source_file"] = out["source_file"].astype("category")
     out["source_row"] = out["source_row"].astype("Int64")
     if table == "students":
         out["grade_level"] = out["grade_level"].astype("int64")

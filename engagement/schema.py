@@ -37,7 +37,8 @@ def _time(nullable: bool = False) -> pa.Field:
 class _Traced(pa.DataFrameModel):
     """Every cleaned row keeps the file and 1-based line it came from."""
 
-    source_file: Series[str] | None = pa.Field(nullable=True)
+    # Categorical in memory (one string per file), plain text in CSV.
+    source_file: Series | None = pa.Field(nullable=True)
     source_row: Series[pd.Int64Dtype] | None = pa.Field(nullable=True, ge=1)
 
     class Config:

@@ -425,6 +425,9 @@ def test_every_reading_keeps_the_contract(tmp_path):
         frame = reading.frame
         assert frame["source_row"].dtype == "Int64"
         assert frame["source_row"].notna().all()
-        for col in frame.columns.drop("source_row"):
+        # One file name per reading, held once (categorical), not once per row.
+        assert isinstance(frame["source_file"].dtype, pd.CategoricalDtype)
+        assert list(frame["source_file"].cat.categories) == [reading.file]
+        for col in frame.columns.drop(["source_row", "source_file"]):
             assert frame[col].dtype == "str", (reading, col)
         assert list(frame.columns[-3:]) == ["source_file", "source_row", "reader_issue"]

@@ -19,6 +19,7 @@ from engagement.io.text import (
     ReadError,
     Reading,
     column,
+    file_column,
     has_column,
     make_reading,
     read_table_text,
@@ -80,7 +81,7 @@ def _load_json(path: Path, name: str) -> pd.DataFrame:
     # Keep raw text: numbers and booleans as JSON wrote them, null as NA.
     frame = frame.map(_as_text)
     frame = frame.astype("str")
-    frame["source_file"] = pd.Series(name, index=frame.index, dtype="str")
+    frame["source_file"] = file_column(name, frame.index)
     frame["source_row"] = pd.Series(range(1, len(frame) + 1), index=frame.index,
                                     dtype="Int64")
     return frame

@@ -9,14 +9,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from engagement.io.canvas import read_canvas_gradebook
 from engagement.io.edfi import read_edfi
 from engagement.io.generic import UnknownTableError, read_generic
 from engagement.io.oneroster import read_oneroster
 from engagement.io.powerschool import read_powerschool_log, read_powerschool_scores
-from engagement.io.text import ReadError, Reading, decode_bytes, sniff_delimiter
+from engagement.io.text import (
+    ReadError,
+    Reading,
+    decode_bytes,
+    file_column,
+    sniff_delimiter,
+)
 
 #: Extensions read as tables (anything else is skipped).
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
@@ -97,8 +101,7 @@ def _relocate(reading: Reading, prefix: str) -> Reading:
     if not prefix:
         return reading
     file = f"{prefix}/{reading.file}"
-    frame = reading.frame.assign(source_file=pd.Series(file, index=reading.frame.index,
-                                                       dtype="str"))
+    frame = reading.frame.assign(source_file=file_column(file, reading.frame.index))
     return dataclasses.replace(reading, file=file, frame=frame)
 
 

@@ -23,6 +23,7 @@ from engagement.io.text import (
     Reading,
     blank_rows,
     data_columns,
+    file_column,
     issue_where,
     make_reading,
     read_table_text,
@@ -349,7 +350,7 @@ def read_excel_text(path: Path, *, name: str, sheet: str | int | None = None) ->
     frame.columns = names
     frame = frame.reset_index(names="_position")
     rows = (frame.pop("_position") + 1).astype("Int64")
-    frame["source_file"] = pd.Series(name, index=frame.index, dtype="str")
+    frame["source_file"] = file_column(name, frame.index)
     frame["source_row"] = rows
     return frame
 

@@ -46,7 +46,8 @@ class Reading:
         One of the seven canonical tables (``students`` ... ``results``).
     frame : pandas.DataFrame
         One row per record of the file (blank and junk rows included), canonical
-        column names, raw ``str`` values (missing = NA), plus ``source_file``,
+        column names, raw ``str`` values (missing = NA), plus ``source_file``
+        (categorical: the one file name),
         ``source_row`` (Int64, 1-based physical line, header = 1) and
         ``reader_issue`` (why a record can never be kept; NA when fine).
     """
@@ -134,7 +135,7 @@ def read_table_text(path: str | Path, *, name: str | None = None,
     -------
     pandas.DataFrame
         The file's columns (header names stripped of spaces), ``str`` dtype, empty
-        cells as NA, blank lines kept as all-NA rows; plus ``source_file`` (str)
+        cells as NA, blank lines kept as all-NA rows; plus ``source_file`` (categorical)
         and ``source_row`` (Int64: physical line, header = 1). ``frame.attrs``
         holds ``encoding`` and ``delimiter``.
 
@@ -174,7 +175,7 @@ def read_table_text(path: str | Path, *, name: str | None = None,
                         .str.count(_LINE_BREAK).sum())
     rows = _line_numbers(frame, header_breaks)
     frame = frame.mask(frame == "")
-    frame["source_file"] = pd.Series(name, index=frame.index, dtype="str")
+    frame["source_file"] = file_column(name, frame.index)
     frame["source_row"] = rows
     frame.attrs.update(encoding=used, delimiter=sep)
     return frame
@@ -223,10 +224,16 @@ def _read_with_arrow(raw: bytes, *, name: str, delimiter: str | None,
     frame.columns = [str(c).strip() for c in frame.columns]
     header_breaks = len(re.findall(_LINE_BREAK, header))
     rows = _line_numbers(frame, header_breaks)
-    frame["source_file"] = pd.Series(name, index=frame.index, dtype="str")
+    frame["source_file"] = file_column(name, frame.index)
     frame["source_row"] = rows
     frame.attrs.update(encoding="utf-8-sig" if body is not raw else "utf-8", delimiter=sep)
     return frame
+
+
+def file_column(name: str, index: pd.Index) -> pd.Series:
+    """The file name for every record, as a categorical: one string, not one per row."""
+    codes = np.zeros(len(index), dtype=np.int8)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=[name]), index=index)
 
 
 def data_columns(frame: pd.DataFrame) -> list[str]:
@@ -287,7 +294,7 @@ def make_reading(frame: pd.DataFrame, *, file: str, kind: str, table: str,
     for col, values in columns.items():
         if col not in out.columns:
             out[col] = values.astype("str")
-    out["source_file"] = pd.Series(file, index=frame.index, dtype="str")
+    out["source_file"] = file_column(file, frame.index)
     out["source_row"] = column_or_na(frame, "source_row").astype("Int64")
     blank = issue_where(blank_rows(frame), "blank line")
     reasons = [blank] if issue is None else [blank, issue]
