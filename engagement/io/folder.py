@@ -173,8 +173,8 @@ def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None
             try:
                 readings += read_generic(file, name=relative,
                                          mapping=_mapping_for(relative, mapping_config))
-            except UnknownTableError:
-                skipped.append(relative)
+            except UnknownTableError as err:
+                skipped.append(str(err))  # the reason and the fix, for the report
     if not readings:
         raise ReadError(f"{folder} holds no file engagement can read: expected CSV/XLSX "
                         "exports, a OneRoster bundle (manifest.csv), a Canvas gradebook or "

@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,8 +161,17 @@ def read_table_text(path: str | Path, *, name: str | None = None,
     header = _first_line(text)
     sep = delimiter or sniff_delimiter(header)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, index_col=False, engine="c")
+        with warnings.catch_warnings():
+            # pandas only warns when a line has more fields than the header: an error here.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                skip_blank_lines=False, index_col=False, engine="c")
+    except pd.errors.ParserWarning:
+        line, fields, expected = _first_long_line(text, sep)
+        raise ReadError(f"{name}: line {line} has {fields} fields but the header has "
+                        f"{expected}. A line has more fields than the header (often an "
+                        "unquoted separator inside a value); fix that line or export again "
+                        "with quoting.") from None
     except pd.errors.ParserError as err:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
         where = (f"line {found[2]} has {found[3]} fields but the header has {found[1]}"
@@ -234,6 +244,16 @@ def file_column(name: str, index: pd.Index) -> pd.Series:
     """The file name for every record, as a categorical: one string, not one per row."""
     codes = np.zeros(len(index), dtype=np.int8)
     return pd.Series(pd.Categorical.from_codes(codes, categories=[name]), index=index)
+
+
+def _first_long_line(text: str, sep: str) -> tuple[int, int, int]:
+    """The first line with more fields than the header (only on the error path)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    expected = len(next(reader))
+    for fields in reader:
+        if len(fields) > expected:
+            return reader.line_num, len(fields), expected
+    return reader.line_num, expected, expected
 
 
 def data_columns(frame: pd.DataFrame) -> list[str]:

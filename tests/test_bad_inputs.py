@@ -1,0 +1,232 @@
+"""A corpus of bad input files: each gives a correct load or a clear error, and no
+row is ever unaccounted for.
+
+Every case is one small folder: a roster (students.csv) plus the file under test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from engagement.cleaning import clean_folder
+
+ROSTER = ("student_id,school_id,grade_level,given_name,family_name\n"
+          "000123,101,7,Hélène,Bélanger\n"
+          "004512,101,8,ᐊᐧᐋᓯᐢ,Cardinal\n"
+          "120034,101,8,John,Smyth\n"
+          "777001,101,9,Amélia,Côté\n")
+HEAD = "Student Number,Date,Type,Initiated by,Reason,Outcome,Notes\n"
+
+
+def contacts(*rows: str, head: str = HEAD) -> str:
+    return head + "".join(r + "\n" for r in rows)
+
+
+RESULTS_HEAD = "student_id,assignment_id,status,submitted_at,score\n"
+ASSIGNMENTS = ("assignment_id,class_id,school_id,title,due_at,points_possible\n"
+               "A1,C1,101,Project,2025-10-03 23:59,20\n")
+
+
+def results(*rows: str) -> dict[str, str]:
+    return {"assignments.csv": ASSIGNMENTS,
+            "results.csv": RESULTS_HEAD + "".join(r + "\n" for r in rows)}
+
+
+def utf16(text: str) -> bytes:
+    return "\ufeff".encode("utf-16-le") + text.replace(",", "\t").encode("utf-16-le")
+
+
+# name -> (files, expected): expected is a regex for an error, or a check on the Dataset.
+CASES: dict[str, tuple[dict[str, str | bytes], object]] = {}
+
+
+def case(name, files, expected):
+    CASES[name] = (files if isinstance(files, dict) else {"contact_log.csv": files}, expected)
+
+
+def account(d, file="contact_log.csv"):
+    return next(a for a in d.report.accounts if a.file == file)
+
+
+def kept(n, table="contacts"):
+    return lambda d: len(d.tables[table]) == n
+
+
+def only_contact(**values):
+    def check(d):
+        row = d.contacts.iloc[0]
+        return len(d.contacts) == 1 and all(str(row[k]) == v for k, v in values.items())
+    return check
+
+
+def quarantined_because(pattern):
+    return lambda d: d.quarantine["reason"].str.contains(pattern, regex=True).any()
+
+
+def fixed(name, n):
+    return lambda d: sum(a.fixes.get(name, 0) for a in d.report.accounts) == n
+
+
+def result(**values):
+    def check(d):
+        row = d.results.iloc[0]
+        return all((pd.isna(row[k]) if v is None else
+                    (abs(row[k] - v) < 1e-9 if isinstance(v, float) else str(row[k]) == v))
+                   for k, v in values.items())
+    return check
+
+
+OK = "2025-10-01,Phone,Teacher,Missing work,Spoke with parent,note"
+# -- encodings and layout
+case("empty file", "", r"contact_log\.csv is empty")
+case("header only", HEAD, kept(0))
+case("utf-8 with BOM", "\ufeff" + contacts("000123," + OK), kept(1))
+case("utf-16 from Excel (tab separated)", utf16(contacts("000123," + OK)), kept(1))
+case("windows-1252 accents", contacts("000123,2025-10-01,Phone,Teacher,Missing work,reached,"
+                                      "Hélène est là").encode("cp1252"), kept(1))
+case("semicolon separated", contacts("000123," + OK).replace(",", ";"), kept(1))
+case("pipe separated", contacts("000123," + OK).replace(",", "|"), kept(1))
+case("CR-only line ends", contacts("000123," + OK, "120034," + OK).replace("\n", "\r"), kept(2))
+case("blank line in the middle", contacts("000123," + OK, "", "120034," + OK),
+     lambda d: len(d.contacts) == 2 and quarantined_because("blank line")(d))
+case("trailing total row", contacts("000123," + OK, "Total,1,,,,,"),
+     lambda d: len(d.contacts) == 1 and quarantined_because("total row")(d))
+case("a line with too many fields", contacts("000123," + OK + ",extra,more"),
+     r"contact_log\.csv: line 2 has \d+ fields but the header has \d+")
+case("re-exported duplicates", contacts("000123," + OK, "000123," + OK, "120034," + OK),
+     lambda d: len(d.contacts) == 2 and account(d).rows_duplicate == 1)
+case("formula-like note stays text", contacts('000123,2025-10-01,Phone,Teacher,Missing work,'
+                                             'reached,"=HYPERLINK(""http://x"")"'), kept(1))
+case("no recognisable headers", {"contact_log.csv": "foo,bar\n1,2\n"},
+     lambda d: any(s.startswith("contact_log.csv: no canonical table fits its headers "
+                                "('foo', 'bar')") for s in d.report.skipped))
+case("missing date column: file set aside with the reason",
+     "Student Number,Type\n000123,Phone\n",
+     lambda d: any("('Student Number', 'Type')" in s for s in d.report.skipped))
+# -- dates
+case("day-first decided by 25/12", contacts("000123,03/09/2025,Phone,Teacher,,,",
+                                            "000123,25/12/2025,Phone,Teacher,,,"),
+     lambda d: sorted(d.contacts["contact_at"].dt.month) == [9, 12])
+case("month-first decided by 12/25", contacts("000123,09/03/2025,Phone,Teacher,,,",
+                                              "000123,12/25/2025,Phone,Teacher,,,"),
+     lambda d: sorted(d.contacts["contact_at"].dt.month) == [9, 12])
+case("undecidable day/month order", contacts("000123,03/09/2025,Phone,Teacher,,,"),
+     r"could be day/month or month/day.*--dayfirst")
+case("mixed day/month orders", contacts("000123,25/12/2025,Phone,Teacher,,,",
+                                        "000123,12/25/2025,Phone,Teacher,,,"),
+     r"mixes day/month and month/day")
+case("Excel serial dates", contacts("000123,45933,Phone,Teacher,,,"),
+     lambda d: str(d.contacts["contact_at"].iloc[0].date()) == "2025-10-03")
+case("Excel 1904 serial dates", {"contact_log.csv": contacts("000123,44471,Phone,Teacher,,,"),
+                                 "engagement.toml": "[cleaning]\nexcel_1904 = true\n"},
+     lambda d: str(d.contacts["contact_at"].iloc[0].date()) == "2025-10-03")
+case("two-digit years", contacts("000123,25/12/25,Phone,Teacher,,,"),
+     lambda d: d.contacts["contact_at"].iloc[0].year == 2025)
+case("impossible date", contacts("000123,31/02/2026,Phone,Teacher,,,",
+                                 "000123,25/12/2025,Phone,Teacher,,,"),
+     quarantined_because(r"'31/02/2026' is not a calendar date"))
+case("unreadable date", contacts("000123,next tuesday,Phone,Teacher,,,"),
+     quarantined_because(r"'next tuesday' is not a date engagement can read"))
+case("time of day with AM/PM", contacts("000123,2025-10-01 2:15 PM,Phone,Teacher,,,"),
+     lambda d: str(d.contacts["contact_at"].iloc[0]) == "2025-10-01 14:15:00-06:00")
+case("DST gap is shifted", contacts("000123,2026-03-08 02:30,Phone,Teacher,,,"),
+     lambda d: str(d.contacts["contact_at"].iloc[0]) == "2026-03-08 03:00:00-06:00")
+# -- ids and names
+case("ids lost their leading zeros", contacts("123," + OK, "4512," + OK),
+     lambda d: set(d.contacts["student_id"]) == {"000123", "004512"})
+case("ids became floats", contacts("120034.0," + OK), only_contact(student_id="120034"))
+case("student not on the roster", contacts("555555," + OK),
+     quarantined_because(r"student '555555' is not on the roster"))
+case("names instead of ids", contacts("John Smyth," + OK, head=HEAD.replace(
+    "Student Number", "Student")), only_contact(student_id="120034"))
+case("'Last, First' names", contacts('"Smyth, John",' + OK, head=HEAD.replace(
+    "Student Number", "Student")), only_contact(student_id="120034"))
+case("misspelled name matched", contacts("Jonh Smyth," + OK, head=HEAD.replace(
+    "Student Number", "Student")), lambda d: only_contact(student_id="120034")(d)
+     and fixed("names_matched_fuzzy", 1)(d))
+case("unknown name quarantined with candidates", contacts("Jon Smith," + OK,
+                                                         head=HEAD.replace("Student Number",
+                                                                           "Student")),
+     quarantined_because(r"student 'Jon Smith' matches no roster name; closest: 'john smyth'"))
+case("accents left out", contacts("Helene Belanger," + OK, head=HEAD.replace(
+    "Student Number", "Student")), only_contact(student_id="000123"))
+case("Cree syllabics", contacts("ᐊᐧᐋᓯᐢ Cardinal," + OK, head=HEAD.replace(
+    "Student Number", "Student")), only_contact(student_id="004512"))
+# -- vocabularies
+case("channel spellings", contacts("000123,2025-10-01,PH,,,,", "000123,2025-10-02,e-mail,,,,",
+                                   "000123,2025-10-03,txt,,,,", "000123,2025-10-04,Mtg,,,,"),
+     lambda d: list(d.contacts["channel"]) == ["phone", "email", "text", "meeting"])
+case("unknown channel quarantined and reported", contacts("000123,2025-10-01,Seesaw,,,,"),
+     lambda d: quarantined_because(r"channel 'Seesaw' is not a known spelling")(d)
+     and account(d).unknown_spellings == {"channel": {"Seesaw": 1}})
+case("unknown initiator becomes unknown", contacts("000123,2025-10-01,Phone,the aunt,,,"),
+     lambda d: d.contacts["initiator"].iloc[0] == "unknown"
+     and account(d).unknown_spellings == {"initiator": {"the aunt": 1}})
+case("custom spelling from engagement.toml",
+     {"contact_log.csv": contacts("000123,2025-10-01,Seesaw,,,,"),
+      "engagement.toml": "[vocabulary.channel]\nseesaw = \"portal_message\"\n"},
+     only_contact(channel="portal_message", mode="written"))
+# -- results and scores
+case("EX in the score column", results("000123,A1,,,EX"), result(status="excused", score=None))
+case("M in the score column", results("000123,A1,,,M"), result(status="missing", score=None))
+case("INC in the score column", results("000123,A1,,,INC"), result(status="pending"))
+case("em dash in the score column", results("000123,A1,,,—"), result(status="pending"))
+case("85% in the score column", results("000123,A1,,2025-10-02,85%"),
+     result(status="on_time", score_pct=0.85, score=17.0))
+case("decimal comma score", {**results(), "results.csv": "student_id;assignment_id;status;"
+                             "submitted_at;score\n000123;A1;;2025-10-05;8,5\n"},
+     result(status="late", score=8.5, score_pct=0.425))
+case("0 written for missing work is not a score", results("000123,A1,missing,,0"),
+     lambda d: result(status="missing", score=None)(d)
+     and fixed("scores_removed_from_missing_or_excused_work", 1)(d))
+case("blank result is pending, never missing", results("000123,A1,,,"),
+     result(status="pending"))
+case("unknown result status", results("000123,A1,handed to dog,,"),
+     quarantined_because(r"status 'handed to dog' is not a known result status"))
+case("result for an unknown assignment", results("000123,A9,on time,,5"),
+     quarantined_because(r"assignment 'A9' is not in any assignments file"))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name, tmp_path):
+    files, expected = CASES[name]
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "students.csv").write_text(ROSTER, encoding="utf-8")
+    config = None
+    for file, content in files.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (raw / file).write_bytes(data)
+        if file == "engagement.toml":
+            config = raw / file
+    if isinstance(expected, str):
+        with pytest.raises(ValueError) as info:
+            clean_folder(raw, config=config)
+        assert re.search(expected, str(info.value)), str(info.value)
+        return
+    out = tmp_path / "out"
+    dataset = clean_folder(raw, out, config=config)
+    for account in dataset.report.accounts:
+        assert account.balanced, account
+    assert expected(dataset), (dataset.report.summary(), dataset.quarantine.to_dict("records"))
+    report = json.loads((out / "cleaning_report.json").read_text(encoding="utf-8"))
+    assert sum(f["rows_quarantined"] for f in report["files"]) == len(dataset.quarantine)
+
+
+def test_the_corpus_is_big_enough():
+    assert len(CASES) >= 40
+
+
+def test_quarantine_csv_escapes_formulas(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "students.csv").write_text(ROSTER, encoding="utf-8")
+    (raw / "contact_log.csv").write_text(contacts("=1+1,2025-10-01,Phone,,,,"),
+                                         encoding="utf-8")
+    clean_folder(raw, tmp_path / "out")
+    text = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8")
+    assert "=1+1" in text and "\n=" not in text and ",=" not in text
