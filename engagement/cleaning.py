@@ -383,7 +383,9 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     # Derive on time / late from hand-in and due times when the export only says "done".
     local = f["submitted_at"].dt.tz_convert(settings.timezone).dt.normalize()
     due_day = due_at.dt.tz_convert(settings.timezone).dt.normalize()
-    handed_in = completed_word | (status.isna() & value.notna())
+    # No status word: a score or a hand-in time means the work was handed in.
+    handed_in = completed_word | (status.isna() & unknown.isna()
+                                  & (value.notna() | f["submitted_at"].notna()))
     timed = handed_in & local.notna() & due_day.notna()
     derived = np.where(local <= due_day, "on_time", "late")
     status = status.mask(timed, pd.Series(derived, index=f.index))
