@@ -414,6 +414,23 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     batch.quarantine(reasons)
 
 
+def _require_roster_for_names(batches: list[_Batch]) -> None:
+    """Names can only become ids against a roster; without one, say so and stop."""
+    for batch in batches:
+        f = batch.frame
+        if "student_name" not in f:
+            continue
+        ids = f["student_id"] if "student_id" in f else pd.Series(pd.NA, index=f.index)
+        if "student_number" in f:
+            ids = ids.fillna(f["student_number"])
+        if (f["student_name"].notna() & ids.isna()).any():
+            raise ValueError(
+                f"{batch.account.file} names students instead of giving their ids, and no "
+                "roster was found to match the names against. Add the roster to the folder "
+                "(a OneRoster bundle, or a students.csv with student_id, school_id, "
+                "grade_level, given_name, family_name).")
+
+
 def _school_from_roster(batch: _Batch, school_of_class: pd.Series) -> None:
     """Gradebooks such as Canvas' do not name the school: take it from the class roster."""
     f = batch.frame
@@ -451,6 +468,8 @@ def clean_readings(readings: list[Reading], settings: Settings | None = None) ->
         _clean_students(batch, settings)
     students = _concat([b.frame for b in by_table["students"]], "students")
     roster = Roster(students) if len(students) else None
+    if roster is None:
+        _require_roster_for_names(batches)
 
     for batch in by_table["enrollments"]:
         _student_ids(batch, roster)

@@ -217,6 +217,14 @@ def test_bad_input(name, tmp_path):
     assert sum(f["rows_quarantined"] for f in report["files"]) == len(dataset.quarantine)
 
 
+def test_names_without_a_roster_stop_with_one_sentence(tmp_path):
+    (tmp_path / "contact_log.csv").write_text(
+        contacts("John Smyth," + OK, head=HEAD.replace("Student Number", "Student")),
+        encoding="utf-8")
+    with pytest.raises(ValueError, match="no roster was found to match the names"):
+        clean_folder(tmp_path)
+
+
 def test_the_corpus_is_big_enough():
     assert len(CASES) >= 40
 
