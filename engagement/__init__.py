@@ -1,7 +1,9 @@
 """engagement: clean school exports and test how parent contact relates to completion."""
 
+from engagement.cleaning import CleaningReport, Dataset, clean_folder, load
 from engagement.config import Effects, SampleConfig
 from engagement.schema import TABLES, ValidationError, validate
 
-__all__ = ["TABLES", "Effects", "SampleConfig", "ValidationError", "validate"]
+__all__ = ["TABLES", "CleaningReport", "Dataset", "Effects", "SampleConfig", "ValidationError",
+           "clean_folder", "load", "validate"]
 __version__ = "0.1.0"

@@ -688,7 +688,7 @@ def load(path: str | Path, **kwargs) -> Dataset:
     """A Dataset from a cleaned folder (Parquet files) or a raw one (cleaned in memory)."""
     path = Path(path)
     if (path / "students.parquet").exists():
-        tables = {t: pd.read_parquet(path / f"{t}.parquet") for t in TABLES
+        tables = {t: validate(pd.read_parquet(path / f"{t}.parquet"), t) for t in TABLES
                   if (path / f"{t}.parquet").exists()}
         report_file = path / "cleaning_report.json"
         accounts = []

@@ -7,7 +7,8 @@ import sys
 import pandas as pd
 import pytest
 
-from engagement.cleaning import clean_folder, load
+import engagement
+from engagement.cleaning import clean_folder
 from engagement.sample import canonical_tables, simulate
 from tests.conftest import SAMPLE
 
@@ -88,7 +89,7 @@ def test_outputs_are_private_and_reload(cleaned):
         assert not {"notes", "given_name", "family_name", "student_name"} & set(table), name
     text = b"".join(p.read_bytes() for p in out.glob("*.parquet"))
     assert b"will check the agenda nightly" not in text
-    again = load(out)
+    again = engagement.load(out)  # validated against the schema on the way in
     assert {t: len(f) for t, f in again.tables.items()} == \
         {t: len(f) for t, f in dataset.tables.items()}
     report = json.loads((out / "cleaning_report.json").read_text(encoding="utf-8"))
