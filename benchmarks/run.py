@@ -89,8 +89,14 @@ def main() -> None:
         figures.append(run_stage("contact_log", args.contact_rows, WORK / "contact_log"))
         print(json.dumps(figures[-1]), flush=True)
     machine = f"{platform.machine()}, {platform.python_version()}, 2 cores, 24 GB"
-    (HERE / "results.json").write_text(json.dumps({"machine": machine, "figures": figures},
-                                                  indent=2) + "\n", encoding="utf-8")
+    # Keep earlier figures for stages and sizes not rerun this time.
+    results = HERE / "results.json"
+    earlier = json.loads(results.read_text(encoding="utf-8"))["figures"] if results.exists() else []
+    fresh = {(f["stage"], f["students"]) for f in figures}
+    figures = sorted([f for f in earlier if (f["stage"], f["students"]) not in fresh] + figures,
+                     key=lambda f: (f["stage"] == "contact_log", f["students"], f["stage"]))
+    results.write_text(json.dumps({"machine": machine, "figures": figures}, indent=2) + "\n",
+                       encoding="utf-8")
     lines = ["# Benchmark results", "", f"Machine: {machine}. Command: "
              "`.venv/bin/python benchmarks/run.py`.", "",
              "| stage | students | rows | seconds | peak GB | rows/s |",

@@ -376,8 +376,15 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     status, unknown = map_vocabulary(raw_status.where(~completed_word), "result_status",
                                      extra=settings.vocabulary.get("result_status"))
     batch.unknown("status", unknown)
-    pp = f["assignment_id"].map(points)
-    due_at = f["assignment_id"].map(due)
+    # One lookup of each result's assignment serves points, due time and the check.
+    where = points.index.get_indexer(f["assignment_id"])
+    known_assignment = pd.Series(where >= 0, index=f.index)
+    if len(points):
+        pp = pd.Series(points.to_numpy()[where], index=f.index).where(known_assignment)
+        due_at = due.iloc[where].set_axis(f.index).where(known_assignment)
+    else:
+        pp = pd.Series(np.nan, index=f.index)
+        due_at = pd.Series(pd.NaT, index=f.index, dtype="datetime64[us, UTC]")
     score = value.where(~percent, value / 100 * pp)
     score_pct = (value / 100).where(percent, value / pp)
     # Derive on time / late from hand-in and due times when the export only says "done".
@@ -405,9 +412,7 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     reasons = pd.Series(pd.NA, index=f.index, dtype="str").mask(
         unknown.notna(), "status '" + unknown.astype("str")
         + "' is not a known result status; add it to [vocabulary.result_status]")
-    reasons = reasons.mask(due_at.isna() & f["assignment_id"].map(points).isna()
-                           & ~f["assignment_id"].isin(points.index),
-                           "assignment '" + f["assignment_id"].astype("str")
+    reasons = reasons.mask(~known_assignment, "assignment '" + f["assignment_id"].astype("str")
                            + "' is not in any assignments file")
     batch.frame = f.assign(status=status.astype("str"), score=score.astype("float64"),
                            score_pct=score_pct.astype("float64"))
