@@ -109,7 +109,7 @@ def _students(folder: Path, kind: str) -> Reading | None:
     users = _read(folder, "users")
     if users is None:
         return None
-    file = users["source_file"].iloc[0] if len(users) else _find(folder, "users").name
+    file = _find(folder, "users").name
     role, role_org = _user_roles(folder, users)
     is_student = role.str.lower().eq("student")
     school = (column(users, "primaryOrgSourcedId")
@@ -142,7 +142,7 @@ def _enrollments(folder: Path, kind: str, classes: pd.DataFrame | None) -> Readi
     enrol = _read(folder, "enrollments")
     if enrol is None:
         return None
-    file = enrol["source_file"].iloc[0] if len(enrol) else _find(folder, "enrollments").name
+    file = _find(folder, "enrollments").name
     class_id = column(enrol, "classSourcedId")
     role = column(enrol, "role").str.strip()
     is_student = role.str.lower().eq("student").fillna(False)
@@ -176,7 +176,7 @@ def _assignments(folder: Path, kind: str, classes: pd.DataFrame | None) -> Readi
     items = _read(folder, "lineItems")
     if items is None:
         return None
-    file = items["source_file"].iloc[0] if len(items) else _find(folder, "lineItems").name
+    file = _find(folder, "lineItems").name
     class_id = column(items, "classSourcedId")
     category_id = column(items, "categorySourcedId")
     category = _lookup(category_id, _read(folder, "categories"), "sourcedId", "title")
@@ -224,7 +224,7 @@ def _results(folder: Path, kind: str, classes: pd.DataFrame | None) -> Reading |
     results = _read(folder, "results")
     if results is None:
         return None
-    file = results["source_file"].iloc[0] if len(results) else _find(folder, "results").name
+    file = _find(folder, "results").name
     item_id = column(results, "lineItemSourcedId")
     class_id = column(results, "classSourcedId").fillna(
         _lookup(item_id, _read(folder, "lineItems"), "sourcedId", "classSourcedId"))
