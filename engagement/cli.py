@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 
 def _sample(args: argparse.Namespace) -> int:
     from engagement.config import SampleConfig
@@ -40,6 +42,46 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    from engagement.analysis import Design, effects
+    from engagement.cleaning import load
+    from engagement.metrics import assignment_summary, completion_by, reachability, result_flags
+    from engagement.privacy import suppress
+
+    dataset = load(args.data_dir)
+    design = Design(window_days=args.window_days, seed=args.seed)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    table = effects(dataset.tables, design=design)
+    table.to_csv(out / "effects.csv", index=False)
+    flags = result_flags(dataset.results, dataset.assignments)
+    local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
+    flags = flags.assign(week=(local - pd.to_timedelta(local.dt.weekday, unit="D")).dt.date)
+    # Small groups are blanked in every table written (k = 10).
+    suppress(completion_by(flags, ["school_id", "week"]), n="n",
+             values=["completed", "completion_rate"]).to_csv(out / "completion_by_week.csv",
+                                                             index=False)
+    suppress(assignment_summary(dataset.results, dataset.assignments), n="n_students",
+             values=["n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"]
+             ).to_csv(out / "assignment_summary.csv", index=False)
+    suppress(reachability(dataset.contacts, dataset.students), n="n_families",
+             values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"]
+             ).to_csv(out / "reachability.csv", index=False)
+    if not args.quiet:
+        shown = table[(table["scope"] == "division") & (table["subgroup"] == "all")]
+        for row in shown.itertuples():
+            if pd.isna(row.estimate):
+                print(f"{row.estimand}: {row.method}")
+            else:
+                against = (f"{row.n_comparison:,} comparison students" if row.n_comparison
+                           else "no comparison group")
+                print(f"{row.estimand}: {row.estimate:+.1f} points "
+                      f"({row.ci_level:.0%} CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; "
+                      f"{row.n_treated:,} events, {against})")
+        print(f"Wrote effects.csv and summaries to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="engagement",
@@ -69,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     order.add_argument("--monthfirst", dest="dayfirst", action="store_false")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_clean)
+
+    p = sub.add_parser("analyze", help="estimate how contact relates to completion")
+    p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--window-days", type=int, default=21)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=_analyze)
     return parser
 
 

@@ -57,3 +57,22 @@ def protect(table: pd.DataFrame, *, key: bytes | None, keep_notes: bool = False
             if column in out:
                 out[column] = pseudonymise(out[column], key, prefix)
     return out
+
+
+MIN_CELL = 10  # the default k; never below 6
+
+
+def suppress(table: pd.DataFrame, *, n: str, values: list[str], k: int = MIN_CELL
+             ) -> pd.DataFrame:
+    """Blank the values of rows whose count is below ``k`` (0 < n < k), and say so.
+
+    Returns a copy with a ``suppressed`` column. Complementary suppression (so totals
+    cannot reveal a blanked cell) belongs to the publishable export.
+    """
+    if k < 6:
+        raise ValueError(f"k={k} is too small to protect students; use 6 or more (default 10)")
+    small = (table[n] > 0) & (table[n] < k)
+    out = table.copy()
+    for column in values:
+        out[column] = out[column].astype("float64").where(~small)
+    return out.assign(suppressed=small)

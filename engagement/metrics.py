@@ -1,0 +1,110 @@
+"""Completion metrics from the canonical tables: long frames in, long frames out.
+
+Completion: ``completed = on_time + late``; the completion rate is completed over
+on_time + late + missing. Excused and pending work is outside the denominator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COUNTED = ("on_time", "late", "missing")
+
+
+def result_flags(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per result with its assignment's class, school and due time, and flags.
+
+    Returns
+    -------
+    DataFrame
+        ``student_id, assignment_id, class_id, school_id, due_at, status, completed,
+        on_time, late, missing, counted`` (``counted``: inside the denominator).
+    """
+    a = assignments[["assignment_id", "class_id", "school_id", "due_at"]]
+    out = results[["student_id", "assignment_id", "status"]].merge(a, on="assignment_id",
+                                                                   how="left")
+    status = out["status"].astype("str")
+    return out.assign(on_time=status.eq("on_time"), late=status.eq("late"),
+                      missing=status.eq("missing"), completed=status.isin(["on_time", "late"]),
+                      counted=status.isin(COUNTED))
+
+
+def completion_by(flags: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Completion rate by any grouping (school, class, week...), with its n."""
+    counted = flags[flags["counted"]]
+    out = counted.groupby(by, observed=True, dropna=False).agg(
+        n=("completed", "size"), completed=("completed", "sum")).reset_index()
+    return out.assign(completion_rate=out["completed"] / out["n"])
+
+
+def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per assignment: n_students, n_submitted, pct_submitted, pct_late (late
+    among submitted), mean_score, sd_score (scores of submitted work)."""
+    flags = result_flags(results, assignments).assign(score=results["score"].to_numpy())
+    submitted = flags["completed"]
+    grouped = flags.assign(
+        sub_score=flags["score"].where(submitted)).groupby("assignment_id", observed=True)
+    out = grouped.agg(n_students=("student_id", "size"), n_submitted=("completed", "sum"),
+                      n_counted=("counted", "sum"), n_late=("late", "sum"),
+                      mean_score=("sub_score", "mean"), sd_score=("sub_score", "std"))
+    out["pct_submitted"] = 100 * out["n_submitted"] / out["n_counted"].where(out["n_counted"] > 0)
+    out["pct_late"] = 100 * out["n_late"] / out["n_submitted"].where(out["n_submitted"] > 0)
+    cols = ["n_students", "n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"]
+    return out[cols].reset_index()
+
+
+def reachability(contacts: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """For each school and grade: the share of families reached by at least one personal
+    contact, and attempts that did not reach them (left message, no answer)."""
+    personal = contacts[contacts["mode"].astype("str") == "personal"]
+    reached = personal[personal["outcome"].astype("str") == "reached"]
+    missed = personal[personal["outcome"].isin(["left_message", "no_answer"])]
+    s = students[["student_id", "school_id", "grade_level"]].assign(
+        reached=students["student_id"].isin(reached["student_id"]),
+        attempted=students["student_id"].isin(personal["student_id"]))
+    out = s.groupby(["school_id", "grade_level"], observed=True).agg(
+        n_families=("student_id", "size"), n_reached=("reached", "sum"),
+        n_attempted=("attempted", "sum")).reset_index()
+    attempts = missed.merge(students[["student_id", "grade_level"]], on="student_id")
+    failed = attempts.groupby(["school_id", "grade_level"], observed=True).size()
+    out["unanswered_attempts"] = (out.set_index(["school_id", "grade_level"]).index
+                                  .map(failed).fillna(0).astype("int64"))
+    out["share_reached"] = out["n_reached"] / out["n_families"]
+    return out
+
+
+class Timeline:
+    """Each student's counted results in due order, as integer arrays, so that windows
+    ('assignments due in the 21 days after day d') are two binary searches."""
+
+    def __init__(self, flags: pd.DataFrame, timezone: str):
+        counted = flags[flags["counted"] & flags["due_at"].notna()]
+        self.students = pd.Index(pd.unique(flags["student_id"]))
+        self.origin = pd.Timestamp("2000-01-01", tz=timezone)
+        stu = self.students.get_indexer(counted["student_id"]).astype(np.int64)
+        day = self.day_number(counted["due_at"])
+        order = np.lexsort((day, stu))
+        self.key = (stu * 100_000 + day)[order]
+        self.done = np.concatenate([[0], np.cumsum(counted["completed"].to_numpy()[order])])
+        self.missed = np.concatenate([[0], np.cumsum(counted["missing"].to_numpy()[order])])
+
+    def day_number(self, times: pd.Series) -> np.ndarray:
+        """Whole local days since 2000-01-01 (the school's calendar day)."""
+        local = times.dt.tz_convert(self.origin.tz).dt.tz_localize(None).dt.normalize()
+        return ((local - self.origin.tz_localize(None)).dt.days).to_numpy(np.int64)
+
+    def keys(self, student_id: pd.Series, day: np.ndarray) -> np.ndarray:
+        return self.students.get_indexer(student_id).astype(np.int64) * 100_000 + day
+
+    def window(self, keys: np.ndarray, start: np.ndarray, stop: np.ndarray):
+        """Completed and counted work due in [day+start, day+stop) for each key."""
+        lo = np.searchsorted(self.key, keys + start, side="left")
+        hi = np.searchsorted(self.key, keys + stop, side="left")
+        return self.done[hi] - self.done[lo], hi - lo
+
+    def missed_last(self, keys: np.ndarray, k: int = 3) -> np.ndarray:
+        """Missed among the student's last ``k`` counted assignments due before the day."""
+        end = np.searchsorted(self.key, keys, side="left")
+        start = np.maximum(end - k, np.searchsorted(self.key, (keys // 100_000) * 100_000))
+        return self.missed[end] - self.missed[start]
