@@ -104,8 +104,9 @@ def test_no_comparison_group_is_not_estimable_never_a_number():
     students = pd.DataFrame({"student_id": ["1", "2"], "school_id": "101", "grade_level": 8})
     assignments = pd.DataFrame({"assignment_id": [f"A{i}" for i in range(len(due))],
                                 "class_id": "C1", "school_id": "101", "due_at": due})
+    ids = assignments["assignment_id"]
     results = pd.DataFrame([(s, a, "missing" if i < 3 else "on_time")
-                            for s in ("1", "2") for i, a in enumerate(assignments["assignment_id"])],
+                            for s in ("1", "2") for i, a in enumerate(ids)],
                            columns=["student_id", "assignment_id", "status"]).assign(score=np.nan)
     contacts = pd.DataFrame({"contact_id": ["K1", "K2"], "student_id": ["1", "2"],
                              "school_id": "101", "contact_at": stamp, "channel": "phone",
