@@ -343,3 +343,184 @@ def _school_tables(tables: dict[str, pd.DataFrame], school: str) -> dict[str, pd
     students = set(out["students"]["student_id"])
     out["results"] = tables["results"][tables["results"]["student_id"].isin(students)]
     return out
+
+
+def _mean_ci(values: pd.Series, confidence: float) -> tuple[float, float, float]:
+    """Mean with a t interval (values are per student: students are the clusters)."""
+    from scipy import stats
+
+    values = values.dropna()
+    n = len(values)
+    if n < 2:
+        return (values.mean() if n else np.nan), np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return values.mean(), values.mean() - half, values.mean() + half
+
+
+def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
+    """Wilson score interval for proportions."""
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    n = np.asarray(n, dtype=float)
+    p = np.divide(successes, n, out=np.full(n.shape, np.nan), where=n > 0)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return p, centre - half, centre + half
+
+
+def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = None
+                  ) -> pd.DataFrame:
+    """Completion over the year by the number of personal school contacts that reached
+    the family (0, 1, 2, 3, 4+), one value per student, with t intervals.
+
+    Students contacted more are the ones who struggle most: this describes who gets
+    contacted, it is not a dose-response effect.
+    """
+    design = design or Design()
+    flags = result_flags(tables["results"], tables["assignments"])
+    counted = flags[flags["counted"]]
+    rate = counted.groupby("student_id", observed=True)["completed"].mean()
+    calls = _events_of_mode(tables["contacts"], "personal").groupby(
+        "student_id", observed=True).size()
+    doses = calls.reindex(rate.index, fill_value=0).clip(upper=4)
+    out = []
+    for dose, group in rate.groupby(doses.to_numpy()):
+        mean, low, high = _mean_ci(group, design.confidence)
+        out.append({"personal_contacts": "4+" if dose == 4 else str(dose),
+                    "estimate": 100 * mean, "ci_low": 100 * low, "ci_high": 100 * high,
+                    "ci_level": design.confidence, "n": len(group),
+                    "method": "mean completion over the year of the students with this many "
+                              "reached personal school contacts, t interval over students",
+                    "caveat": "Describes who is contacted (struggling students are called "
+                              "more), not what more calls do."})
+    return pd.DataFrame(out)
+
+
+def initiator_selection(tables: dict[str, pd.DataFrame], *, design: Design | None = None
+                        ) -> pd.DataFrame:
+    """Baseline completion (the window before the contact) of students whose families
+    reached out themselves, against those the school contacted: selection made visible."""
+    design = design or Design()
+    flags = result_flags(tables["results"], tables["assignments"])
+    tl = Timeline(flags, design.timezone)
+    contacts = tables["contacts"]
+    out = []
+    for initiator in ("parent", "school"):
+        c = contacts[contacts["initiator"].astype("str") == initiator]
+        keys, _ = _day_keys(tl, c, "contact_at")
+        keys = keys[keys >= 0]
+        done, n = tl.window(keys, -design.window_days, 0)
+        per = pd.DataFrame({"student": keys // 100_000, "done": done, "n": n})
+        per = per[per["n"] > 0].groupby("student")[["done", "n"]].sum()
+        mean, low, high = _mean_ci(per["done"] / per["n"], design.confidence)
+        out.append({"initiator": initiator, "estimate": 100 * mean, "ci_low": 100 * low,
+                    "ci_high": 100 * high, "ci_level": design.confidence,
+                    "n_contacts": len(keys), "n_students": len(per),
+                    "method": f"completion of work due in the {design.window_days} days "
+                              "before each contact, averaged per student; t interval",
+                    "caveat": "Families who call the school are often the already-engaged "
+                              "ones: their contacts cannot show what reaching out does."})
+    return pd.DataFrame(out)
+
+
+PERSONAL_INVITATIONS = set(PERSONAL_CHANNELS) | {"letter", "email", "text", "portal_message"}
+
+
+def invitations(tables: dict[str, pd.DataFrame], *, design: Design | None = None
+                ) -> pd.DataFrame:
+    """Conference attendance by how the family was invited (a personal call or note from
+    the teacher, or a bulletin/newsletter), by school and grade, with Wilson intervals.
+
+    Each family's first booking per conference day counts once; a rescheduled meeting
+    counts as attended if the later one was."""
+    design = design or Design()
+    conf = tables["conferences"].merge(tables["students"][["student_id", "grade_level"]],
+                                       on="student_id", how="left")
+    conf = conf[conf["invited_via"].notna() & (conf["status"] != "cancelled")]
+    conf = conf.assign(
+        attended=conf["status"] == "attended",
+        invitation=np.where(conf["invited_via"].isin(PERSONAL_INVITATIONS),
+                            "personal (call or note)", "broadcast (bulletin, newsletter)"))
+    rescheduled = conf["rescheduled_from"].notna()
+    originals = conf[~rescheduled]
+    later = conf.loc[rescheduled].set_index("rescheduled_from")["attended"]
+    originals = originals.assign(attended=originals["attended"]
+                                 | originals["conference_id"].map(later).fillna(False)
+                                 .astype(bool))
+    out = []
+    for by in (["invitation"], ["school_id", "invitation"],
+               ["school_id", "grade_level", "invitation"]):
+        g = originals.groupby(by, observed=True)["attended"].agg(["sum", "size"]).reset_index()
+        p, low, high = _wilson(g["sum"].to_numpy(), g["size"].to_numpy(), design.confidence)
+        g = g.assign(level=" x ".join(by), estimate=100 * p, ci_low=100 * low,
+                     ci_high=100 * high, ci_level=design.confidence,
+                     n=g["size"]).drop(columns=["sum", "size"])
+        out.append(g)
+    table = pd.concat(out, ignore_index=True)
+    return table.assign(method="share of invited families who attended, Wilson interval",
+                        caveat="Teachers may call the families they expect to come, or those "
+                               "they worry about: associated with, not caused by.")
+
+
+def find_campaigns(contacts: pd.DataFrame, *, min_families: int = 10, days: int = 5
+                   ) -> pd.DataFrame:
+    """Phone campaigns ("tag teaming"): one staff member contacting at least
+    ``min_families`` families about missing work within ``days`` days."""
+    c = _school_contacts(contacts)
+    c = c[(c["purpose"].astype("str") == "missing_work") & c["staff_id"].notna()]
+    c = c.assign(day=c["contact_at"].dt.normalize()).sort_values(["staff_id", "day"])
+    out = []
+    for staff, group in c.groupby("staff_id", observed=True):  # one pass per staff member
+        day = group["day"].dt.tz_localize(None).to_numpy()
+        end = np.searchsorted(day, day + np.timedelta64(days, "D"), side="left")
+        count = end - np.arange(len(day))  # contacts in the days starting at each one
+        best = int(np.argmax(count))
+        if count[best] >= min_families:
+            window = group.iloc[best:end[best]]
+            out.append({"staff_id": staff, "start": window["day"].min(),
+                        "end": window["day"].max(),
+                        "n_families": window["student_id"].nunique(),
+                        "students": sorted(window["student_id"].unique())})
+    return pd.DataFrame(out, columns=["staff_id", "start", "end", "n_families", "students"])
+
+
+def campaign_hand_in(tables: dict[str, pd.DataFrame], campaign: pd.Series, *,
+                     days_after: int = 14) -> pd.DataFrame:
+    """The cumulative share of students who handed in the assignment the campaign was
+    about, by day since the first call, for contacted students and for students who had
+    also not handed it in but were not contacted.
+
+    The assignment is the one (by title, across the staff member's sections) due in the
+    14 days before the last call that most contacted students had not handed in.
+    """
+    results = tables["results"].merge(
+        tables["assignments"][["assignment_id", "class_id", "title", "due_at"]],
+        on="assignment_id")
+    teaches = tables["enrollments"].loc[
+        tables["enrollments"]["teacher_id"] == campaign["staff_id"], "class_id"].unique()
+    start = campaign["start"]
+    window = results[results["class_id"].isin(teaches)
+                     & (results["due_at"] < campaign["end"] + pd.Timedelta(days=1))
+                     & (results["due_at"] >= start - pd.Timedelta(days=14))]
+    contacted = set(campaign["students"])
+    # Work not handed in when the calls began: missing, or handed in late after that.
+    not_in = window[(window["status"] == "missing")
+                    | ((window["status"] == "late") & (window["submitted_at"] >= start))]
+    target = not_in[not_in["student_id"].isin(contacted)]["title"].value_counts()
+    if target.empty:
+        return pd.DataFrame()
+    assignment = target.index[0]
+    rows = not_in[not_in["title"] == assignment].assign(
+        contacted=lambda f: f["student_id"].isin(contacted))
+    handed = (rows["submitted_at"].dt.normalize() - start).dt.days
+    out = []
+    for group, label in ((True, "contacted"), (False, "not contacted")):
+        part = handed[rows["contacted"] == group]
+        n = len(part)
+        for day in range(days_after + 1):
+            share = float((part <= day).sum() / n) if n else np.nan
+            out.append({"assignment": assignment, "group": label, "day": day,
+                        "handed_in": int((part <= day).sum()), "n": n,
+                        "share_handed_in": share})
+    return pd.DataFrame(out)

@@ -43,9 +43,18 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from engagement.analysis import Design, effects
+    from engagement.analysis import (
+        Design,
+        campaign_hand_in,
+        dose_response,
+        effects,
+        find_campaigns,
+        initiator_selection,
+        invitations,
+    )
     from engagement.cleaning import load
     from engagement.metrics import assignment_summary, completion_by, reachability, result_flags
+    from engagement.pooling import pool_schools
     from engagement.privacy import suppress
 
     dataset = load(args.data_dir)
@@ -67,6 +76,21 @@ def _analyze(args: argparse.Namespace) -> int:
     suppress(reachability(dataset.contacts, dataset.students), n="n_families",
              values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"]
              ).to_csv(out / "reachability.csv", index=False)
+    pool_schools(table).to_csv(out / "effects_by_school.csv", index=False)
+    suppress(dose_response(dataset.tables, design=design), n="n",
+             values=["estimate", "ci_low", "ci_high"]).to_csv(out / "dose_response.csv",
+                                                             index=False)
+    initiator_selection(dataset.tables, design=design).to_csv(out / "initiator.csv", index=False)
+    suppress(invitations(dataset.tables, design=design), n="n",
+             values=["estimate", "ci_low", "ci_high"]).to_csv(out / "invitations.csv",
+                                                             index=False)
+    campaigns = find_campaigns(dataset.contacts)
+    campaigns.drop(columns="students").to_csv(out / "campaigns.csv", index=False)
+    curves = [campaign_hand_in(dataset.tables, c).assign(staff_id=c["staff_id"])
+              for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows
+    if curves:
+        suppress(pd.concat(curves), n="n", values=["handed_in", "share_handed_in"]).to_csv(
+            out / "campaign_hand_in.csv", index=False)
     if not args.quiet:
         shown = table[(table["scope"] == "division") & (table["subgroup"] == "all")]
         for row in shown.itertuples():

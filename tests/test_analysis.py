@@ -129,3 +129,47 @@ def test_effects_cover_the_division_and_each_school(sample_tables):
     broadcast = table[table["estimand"] == "att_broadcast"]
     assert broadcast["estimate"].isna().all()
     assert broadcast["method"].str.startswith("not estimable").all()
+
+
+def test_dose_response_describes_who_is_contacted(sample_tables):
+    from engagement.analysis import dose_response
+
+    table = dose_response(sample_tables, design=FAST)
+    assert list(table["personal_contacts"]) == ["0", "1", "2", "3", "4+"]
+    assert table["n"].sum() == sample_tables["students"].shape[0]
+    assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"]
+                                                              <= table["ci_high"]).all()
+    assert table["estimate"].is_monotonic_decreasing  # struggling students are called more
+
+
+def test_families_who_reach_out_are_the_engaged_ones(sample_tables):
+    from engagement.analysis import initiator_selection
+
+    table = initiator_selection(sample_tables, design=FAST).set_index("initiator")
+    assert table.loc["parent", "ci_low"] > table.loc["school", "ci_high"]
+
+
+def test_personal_invitations_and_attendance(sample_tables):
+    from engagement.analysis import invitations
+
+    table = invitations(sample_tables, design=FAST)
+    overall = table[table["level"] == "invitation"].set_index("invitation")
+    personal = overall.loc["personal (call or note)"]
+    broadcast = overall.loc["broadcast (bulletin, newsletter)"]
+    assert personal["ci_low"] > broadcast["ci_high"]
+    assert {"invitation", "school_id x invitation", "school_id x grade_level x invitation"} \
+        == set(table["level"])
+
+
+def test_the_phone_campaign_is_found_and_most_hand_in(sample_tables):
+    from engagement.analysis import campaign_hand_in, find_campaigns
+
+    campaigns = find_campaigns(sample_tables["contacts"])
+    truth = TRUTH["phone_campaign"]
+    assert list(campaigns["staff_id"]) == [truth["teacher_id"]]
+    assert campaigns.iloc[0]["n_families"] == truth["students_called"]
+    curve = campaign_hand_in(sample_tables, campaigns.iloc[0])
+    contacted = curve[curve["group"] == "contacted"].set_index("day")
+    assert contacted.loc[0, "share_handed_in"] == 0
+    assert contacted.loc[14, "share_handed_in"] > 0.7
+    assert contacted["share_handed_in"].is_monotonic_increasing
