@@ -48,6 +48,7 @@ def _analyze(args: argparse.Namespace) -> int:
         campaign_hand_in,
         dose_response,
         effects,
+        event_study,
         find_campaigns,
         initiator_selection,
         invitations,
@@ -77,6 +78,11 @@ def _analyze(args: argparse.Namespace) -> int:
              values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"]
              ).to_csv(out / "reachability.csv", index=False)
     pool_schools(table).to_csv(out / "effects_by_school.csv", index=False)
+    studies = [event_study(dataset.tables, mode=mode, design=design)
+               for mode in ("personal", "written")]
+    pd.concat([curve for curve, _ in studies]).to_csv(out / "event_study.csv", index=False)
+    pd.DataFrame([check for _, check in studies if check]).to_csv(out / "pretrend.csv",
+                                                                  index=False)
     suppress(dose_response(dataset.tables, design=design), n="n",
              values=["estimate", "ci_low", "ci_high"]).to_csv(out / "dose_response.csv",
                                                              index=False)
