@@ -311,15 +311,92 @@ def _wwc_band(sd: float) -> str:
     return f"{sd:+.2f} SD (over 0.25: groups not comparable)."
 
 
+def _school_weeks(tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFrame:
+    """Completion of work due in each school week (Monday to Sunday, local time)."""
+    flags = result_flags(tables["results"], tables["assignments"])
+    flags = flags[flags["counted"] & flags["due_at"].notna()]
+    local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
+    week = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    return (flags.assign(week=week).groupby(["school_id", "week"], observed=True)["completed"]
+            .agg(["mean", "size"]).reset_index()
+            .rename(columns={"mean": "completion", "size": "n"}))
+
+
+def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+                          scope: str = "division") -> pd.DataFrame:
+    """Completion of work due in the week after a broadcast week against weeks after no
+    broadcast of that channel, within each school (school-level association).
+
+    Weekly bulletins go out every week: with no week without one there is nothing to
+    compare, and that channel is reported as not estimable.
+    """
+    design = design or Design()
+    rng = np.random.default_rng(design.seed + 3)
+    weeks = _school_weeks(tables, design)
+    b = tables["broadcasts"]
+    local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
+    sent = b.assign(week=local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+                    + pd.Timedelta(days=7))  # the week after it went out
+    out = []
+    for channel in sorted(sent["channel"].astype("str").unique()):
+        exposed = sent[sent["channel"].astype("str") == channel][["school_id", "week"]]
+        marked = weeks.merge(exposed.drop_duplicates().assign(exposed=True),
+                             on=["school_id", "week"], how="left")
+        marked["exposed"] = marked["exposed"].fillna(False).astype(bool)
+        per_school = marked.groupby("school_id")["exposed"].agg(["sum", "size"])
+        usable = per_school[(per_school["sum"] > 0) & (per_school["sum"] < per_school["size"])]
+        estimand = f"broadcast_{channel}"
+        if usable.empty:
+            out.append(_not_estimable(estimand, scope, design, f"a {channel} goes out every "
+                                      "week (or never): no week without it to compare"))
+            continue
+        m = marked[marked["school_id"].isin(usable.index)].reset_index(drop=True)
+        # Within-school difference: exposed minus unexposed weeks, averaged over schools.
+        def difference(frame: pd.DataFrame) -> float:
+            g = frame.groupby(["school_id", "exposed"])["completion"].mean().unstack()
+            g = g.reindex(columns=[True, False])  # a resample may lack one kind of week
+            return float((g[True] - g[False]).mean())
+        value = difference(m)
+        boot = np.array([difference(m.iloc[rng.integers(0, len(m), len(m))])
+                         for _ in range(min(design.n_boot, 200))])  # resamples of weeks
+        low, high = _interval(boot, design.confidence)
+        out.append({"estimand": estimand, "scope": scope, "subgroup": "all",
+                    "estimate": 100 * value, "ci_low": 100 * low, "ci_high": 100 * high,
+                    "ci_level": design.confidence, "odds_ratio": np.nan, "or_ci_low": np.nan,
+                    "or_ci_high": np.nan, "n_treated": int(m["exposed"].sum()),
+                    "n_comparison": int((~m["exposed"]).sum()), "n_clusters": len(usable),
+                    "baseline_difference_sd": np.nan,
+                    "method": f"completion of work due in the week after a {channel} went "
+                              "out, minus weeks after none, within each school (weeks as "
+                              "units, bootstrap over school-weeks)",
+                    "caveat": "School-level association: weeks differ in many ways "
+                              "(holidays, report cards), and every family gets the broadcast."})
+    return pd.DataFrame(out, columns=RESULT_COLUMNS)
+
+
 def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
                      scope: str = "division") -> pd.DataFrame:
-    """Broadcasts reach every family of a school at once, so no student is 'not exposed':
-    there is no comparison group, and the estimate is reported as not estimable."""
+    """``att_broadcast``: the association of occasional broadcasts (channels that go out
+    in fewer than half of the school weeks, such as a monthly newsletter) with the next
+    week's completion, within schools. Routine channels (a weekly bulletin) leave too
+    few weeks without them, and the few there are (after holidays) are not comparable.
+    """
     design = design or Design()
-    reason = ("broadcasts reach every family of the school at once, so there is no "
-              "comparison group of families not reached")
-    return pd.DataFrame([_not_estimable("att_broadcast", scope, design, reason)],
-                        columns=RESULT_COLUMNS)
+    b = tables["broadcasts"]
+    n_weeks = max(1, _school_weeks(tables, design).groupby("school_id").size().mean())
+    local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
+    week = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    share = (b.assign(week=week).drop_duplicates(["school_id", "channel", "week"])
+             .groupby(["school_id", "channel"], observed=True).size()
+             .groupby("channel", observed=True).mean() / n_weeks)
+    occasional = share[share < 0.5].index
+    if len(occasional) == 0:
+        return pd.DataFrame([_not_estimable(
+            "att_broadcast", scope, design, "every broadcast channel goes out in most weeks: "
+            "too few weeks without one to compare")], columns=RESULT_COLUMNS)
+    merged = b[b["channel"].isin(occasional)].assign(channel="occasional broadcast")
+    table = broadcast_association({**tables, "broadcasts": merged}, design=design, scope=scope)
+    return table.assign(estimand="att_broadcast")
 
 
 def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None) -> pd.DataFrame:

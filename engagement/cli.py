@@ -45,6 +45,7 @@ def _clean(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from engagement.analysis import (
         Design,
+        broadcast_association,
         campaign_hand_in,
         dose_response,
         effects,
@@ -66,7 +67,7 @@ def _analyze(args: argparse.Namespace) -> int:
     table.to_csv(out / "effects.csv", index=False)
     flags = result_flags(dataset.results, dataset.assignments)
     local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    flags = flags.assign(week=(local - pd.to_timedelta(local.dt.weekday, unit="D")).dt.date)
+    flags = flags.assign(week=(local - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date)
     # Small groups are blanked in every table written (k = 10).
     suppress(completion_by(flags, ["school_id", "week"]), n="n",
              values=["completed", "completion_rate"]).to_csv(out / "completion_by_week.csv",
@@ -78,6 +79,8 @@ def _analyze(args: argparse.Namespace) -> int:
              values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"]
              ).to_csv(out / "reachability.csv", index=False)
     pool_schools(table).to_csv(out / "effects_by_school.csv", index=False)
+    broadcast_association(dataset.tables, design=design).to_csv(out / "broadcasts.csv",
+                                                                index=False)
     studies = [event_study(dataset.tables, mode=mode, design=design)
                for mode in ("personal", "written")]
     pd.concat([curve for curve, _ in studies]).to_csv(out / "event_study.csv", index=False)
