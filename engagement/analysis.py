@@ -239,21 +239,41 @@ NAIVE_METHOD = ("naive before/after: completion of work due in the {w} days afte
                 "the rebound that follows a bad week")
 
 
-def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                    scope: str = "division") -> pd.DataFrame:
-    """Personal and written school-initiated contacts: matched DiD, naive before/after,
-    and heterogeneity by baseline completion (below / above the median)."""
-    design = design or Design()
+class _Prepared:
+    """What every estimate of a dataset shares, computed once: the completion timeline
+    and the days of school-initiated contacts."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], design: Design):
+        self.tables = tables
+        self.design = design
+        self.timeline = Timeline(result_flags(tables["results"], tables["assignments"]),
+                                 design.timezone)
+        self.contact_keys = _contact_days(self.timeline, _school_contacts(tables["contacts"]))
+
+    def contact_rows(self, mode: str) -> pd.DataFrame:
+        events = _events_of_mode(self.tables["contacts"], mode)
+        risk = _risk_set(self.timeline, events, self.tables["students"], "contact_at")
+        return _did_rows(self.timeline, risk, self.contact_keys, self.design)
+
+    def conference_rows(self) -> pd.DataFrame:
+        conf = self.tables["conferences"]
+        conf = conf[conf["status"].isin(["attended", "no_show"])]
+        keys, day = _day_keys(self.timeline, conf, "scheduled_at")
+        risk = pd.DataFrame({"student_id": conf["student_id"].to_numpy(),
+                             "school_id": conf["school_id"].to_numpy(), "day": day,
+                             "treated": (conf["status"] == "attended").to_numpy()})
+        risk = risk[keys >= 0].drop_duplicates(["student_id", "day"])
+        # A school contact after the conference would add its own effect: censor everyone.
+        return _did_rows(self.timeline, risk, self.contact_keys, self.design,
+                         censor_treated=True)
+
+
+def _contact_table(rows_by_mode: dict[str, pd.DataFrame], design: Design, scope: str
+                   ) -> pd.DataFrame:
     rng = np.random.default_rng(design.seed)
-    flags = result_flags(tables["results"], tables["assignments"])
-    tl = Timeline(flags, design.timezone)
-    contact_keys = _contact_days(tl, _school_contacts(tables["contacts"]))
     method = DID_METHOD.format(w=design.window_days, b=design.n_boot)
     out = []
-    for mode in ("personal", "written"):
-        events = _events_of_mode(tables["contacts"], mode)
-        risk = _risk_set(tl, events, tables["students"], "contact_at")
-        rows = _did_rows(tl, risk, contact_keys, design)
+    for mode, rows in rows_by_mode.items():
         fit = _estimate(rows, design, rng)
         out.append(_row(f"att_{mode}_contact", scope, fit, design, method=method))
         if mode == "personal":
@@ -271,25 +291,8 @@ def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = 
     return pd.DataFrame(out, columns=RESULT_COLUMNS)
 
 
-def conference_effect(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                      scope: str = "division") -> pd.DataFrame:
-    """Attended vs scheduled-but-not-attended conferences, same window and design, with
-    baseline equivalence (What Works Clearinghouse bands in the caveat)."""
-    design = design or Design()
-    rng = np.random.default_rng(design.seed + 1)
-    flags = result_flags(tables["results"], tables["assignments"])
-    tl = Timeline(flags, design.timezone)
-    conf = tables["conferences"]
-    conf = conf[conf["status"].isin(["attended", "no_show"])]
-    keys, day = _day_keys(tl, conf, "scheduled_at")
-    risk = pd.DataFrame({"student_id": conf["student_id"].to_numpy(),
-                         "school_id": conf["school_id"].to_numpy(), "day": day,
-                         "treated": (conf["status"] == "attended").to_numpy()})
-    risk = risk[keys >= 0].drop_duplicates(["student_id", "day"])
-    contact_keys = _contact_days(tl, _school_contacts(tables["contacts"]))
-    # A school contact after the conference would add its own effect: censor everyone there.
-    rows = _did_rows(tl, risk, contact_keys, design, censor_treated=True)
-    fit = _estimate(rows, design, rng)
+def _conference_table(rows: pd.DataFrame, design: Design, scope: str) -> pd.DataFrame:
+    fit = _estimate(rows, design, np.random.default_rng(design.seed + 1))
     method = DID_METHOD.format(w=design.window_days, b=design.n_boot).replace(
         "each contacted student against students of the same school, calendar week and "
         f"recent record (assignments missed in the {design.window_days} days before) not "
@@ -300,6 +303,24 @@ def conference_effect(tables: dict[str, pd.DataFrame], *, design: Design | None 
     if fit:
         row["caveat"] = ASSOCIATION + " Baseline equivalence: " + _wwc_band(fit["baseline_sd"])
     return pd.DataFrame([row], columns=RESULT_COLUMNS)
+
+
+def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+                    scope: str = "division") -> pd.DataFrame:
+    """Personal and written school-initiated contacts: matched DiD, naive before/after,
+    and heterogeneity by baseline completion (below / above the median)."""
+    design = design or Design()
+    prepared = _Prepared(tables, design)
+    return _contact_table({m: prepared.contact_rows(m) for m in ("personal", "written")},
+                          design, scope)
+
+
+def conference_effect(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+                      scope: str = "division") -> pd.DataFrame:
+    """Attended vs scheduled-but-not-attended conferences, same window and design, with
+    baseline equivalence (What Works Clearinghouse bands in the caveat)."""
+    design = design or Design()
+    return _conference_table(_Prepared(tables, design).conference_rows(), design, scope)
 
 
 def _wwc_band(sd: float) -> str:
@@ -323,7 +344,8 @@ def _school_weeks(tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFra
 
 
 def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                          scope: str = "division") -> pd.DataFrame:
+                          scope: str = "division", weeks: pd.DataFrame | None = None
+                          ) -> pd.DataFrame:
     """Completion of work due in the week after a broadcast week against weeks after no
     broadcast of that channel, within each school (school-level association).
 
@@ -332,7 +354,7 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
     """
     design = design or Design()
     rng = np.random.default_rng(design.seed + 3)
-    weeks = _school_weeks(tables, design)
+    weeks = _school_weeks(tables, design) if weeks is None else weeks
     b = tables["broadcasts"]
     local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
     sent = b.assign(week=local - pd.to_timedelta(local.dt.day_of_week, unit="D")
@@ -375,7 +397,8 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
 
 
 def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                     scope: str = "division") -> pd.DataFrame:
+                     scope: str = "division", weeks: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
     """``att_broadcast``: the association of occasional broadcasts (channels that go out
     in fewer than half of the school weeks, such as a monthly newsletter) with the next
     week's completion, within schools. Routine channels (a weekly bulletin) leave too
@@ -383,7 +406,8 @@ def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None =
     """
     design = design or Design()
     b = tables["broadcasts"]
-    n_weeks = max(1, _school_weeks(tables, design).groupby("school_id").size().mean())
+    weeks = _school_weeks(tables, design) if weeks is None else weeks
+    n_weeks = max(1, weeks.groupby("school_id").size().mean())
     local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
     week = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
     share = (b.assign(week=week).drop_duplicates(["school_id", "channel", "week"])
@@ -395,34 +419,36 @@ def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None =
             "att_broadcast", scope, design, "every broadcast channel goes out in most weeks: "
             "too few weeks without one to compare")], columns=RESULT_COLUMNS)
     merged = b[b["channel"].isin(occasional)].assign(channel="occasional broadcast")
-    table = broadcast_association({**tables, "broadcasts": merged}, design=design, scope=scope)
+    table = broadcast_association({**tables, "broadcasts": merged}, design=design, scope=scope,
+                                  weeks=weeks)
     return table.assign(estimand="att_broadcast")
 
 
 def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None) -> pd.DataFrame:
-    """Every estimand for the division and for each school."""
+    """Every estimand for the division and for each school.
+
+    The matched rows are built once for the division; a school's estimate uses its own
+    rows (its students, its comparison students), so nothing is recomputed per school.
+    """
     design = design or Design()
-    parts = []
-    scopes = [("division", tables)] + [
-        (school, _school_tables(tables, school))
-        for school in sorted(tables["students"]["school_id"].astype("str").unique())]
-    for scope, scoped in scopes:
-        parts += [contact_effects(scoped, design=design, scope=scope),
-                  conference_effect(scoped, design=design, scope=scope),
-                  broadcast_effect(scoped, design=design, scope=scope)]
+    prepared = _Prepared(tables, design)
+    contact_rows = {m: prepared.contact_rows(m) for m in ("personal", "written")}
+    conference_rows = prepared.conference_rows()
+    weeks = _school_weeks(tables, design)
+    schools = sorted(tables["students"]["school_id"].astype("str").unique())
+    parts = [_contact_table(contact_rows, design, "division"),
+             _conference_table(conference_rows, design, "division"),
+             broadcast_effect(tables, design=design, weeks=weeks)]
+    for school in schools:
+        def mine(rows: pd.DataFrame, school=school) -> pd.DataFrame:
+            return rows[rows["school_id"].astype("str") == school]
+        broadcasts = tables["broadcasts"]
+        scoped = {**tables, "broadcasts": broadcasts[broadcasts["school_id"].astype("str")
+                                                     == school]}
+        parts += [_contact_table({m: mine(r) for m, r in contact_rows.items()}, design, school),
+                  _conference_table(mine(conference_rows), design, school),
+                  broadcast_effect(scoped, design=design, scope=school, weeks=mine(weeks))]
     return pd.concat(parts, ignore_index=True)
-
-
-def _school_tables(tables: dict[str, pd.DataFrame], school: str) -> dict[str, pd.DataFrame]:
-    out = {}
-    for name, frame in tables.items():
-        if "school_id" in frame:
-            out[name] = frame[frame["school_id"].astype("str") == school]
-        else:
-            out[name] = frame
-    students = set(out["students"]["student_id"])
-    out["results"] = tables["results"][tables["results"]["student_id"].isin(students)]
-    return out
 
 
 def _mean_ci(values: pd.Series, confidence: float) -> tuple[float, float, float]:
