@@ -34,6 +34,11 @@ elif stage == "clean":
     from engagement.cleaning import clean_folder
     dataset = clean_folder(folder / "raw", folder / "clean")
     rows = sum(a.rows_in for a in dataset.report.accounts)
+elif stage == "analyze":
+    import pandas as pd
+    from engagement.cli import main
+    main(["analyze", str(folder / "clean"), "--out", str(folder / "results"), "--quiet"])
+    rows = len(pd.read_parquet(folder / "clean" / "results.parquet", columns=["status"]))
 elif stage == "contact_log":
     import numpy as np, pandas as pd
     from engagement.cleaning import clean_folder
@@ -76,7 +81,7 @@ def run_stage(stage: str, size: int, folder: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1200, 10_000, 30_000, 100_000])
-    parser.add_argument("--stages", nargs="+", default=["sample", "clean"])
+    parser.add_argument("--stages", nargs="+", default=["sample", "clean", "analyze"])
     parser.add_argument("--contact-rows", type=int, default=1_500_000)
     args = parser.parse_args()
     figures = []
@@ -97,7 +102,7 @@ def write_results(figures: list[dict]) -> None:
     results = HERE / "results.json"
     earlier = json.loads(results.read_text(encoding="utf-8"))["figures"] if results.exists() else []
     fresh = {(f["stage"], f["students"]) for f in figures}
-    order = {"sample": 0, "clean": 1, "contact_log": 2}
+    order = {"sample": 0, "clean": 1, "analyze": 2, "contact_log": 3}
     figures = sorted([f for f in earlier if (f["stage"], f["students"]) not in fresh] + figures,
                      key=lambda f: (f["stage"] == "contact_log", f["students"],
                                     order[f["stage"]]))

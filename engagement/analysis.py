@@ -16,6 +16,7 @@ an estimate says "associated with", not "caused".
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,7 @@ def _estimate(rows: pd.DataFrame, design: Design, rng: np.random.Generator) -> d
     # treated rows add their change; comparison rows subtract theirs, weighted by
     # how many treated events their cell's mean serves.
     contribution = np.where(treated, rows["diff"], -rows["diff"] * n_t / n_c)
-    students, stu = np.unique(rows["student_id"].to_numpy(), return_inverse=True)
+    stu, students = _students_in_order(rows["student_id"])
     a = np.bincount(stu, weights=contribution, minlength=len(students))
     t = np.bincount(stu, weights=treated, minlength=len(students))
     p1 = np.bincount(stu, weights=np.where(treated, rows["after"], 0), minlength=len(students))
@@ -171,6 +172,13 @@ def _estimate(rows: pd.DataFrame, design: Design, rng: np.random.Generator) -> d
         if pooled_sd > 0 else np.nan,
         "rows": rows.assign(weight=np.where(treated, 1.0, n_t / n_c)),
     }
+
+
+def _students_in_order(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of each row's student, numbered in sorted id order (so the bootstrap does
+    not depend on row order); hashing, not sorting strings row by row."""
+    codes, students = pd.factorize(ids.astype("str"), sort=True)
+    return codes, students
 
 
 def _bootstrap(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
@@ -239,7 +247,7 @@ NAIVE_METHOD = ("naive before/after: completion of work due in the {w} days afte
                 "the rebound that follows a bad week")
 
 
-class _Prepared:
+class Prepared:
     """What every estimate of a dataset shares, computed once: the completion timeline
     and the days of school-initiated contacts."""
 
@@ -250,6 +258,7 @@ class _Prepared:
                                  design.timezone)
         self.contact_keys = _contact_days(self.timeline, _school_contacts(tables["contacts"]))
 
+    @functools.cache  # noqa: B019 - one Prepared per dataset, kept while it is analysed
     def contact_rows(self, mode: str) -> pd.DataFrame:
         events = _events_of_mode(self.tables["contacts"], mode)
         risk = _risk_set(self.timeline, events, self.tables["students"], "contact_at")
@@ -310,7 +319,7 @@ def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = 
     """Personal and written school-initiated contacts: matched DiD, naive before/after,
     and heterogeneity by baseline completion (below / above the median)."""
     design = design or Design()
-    prepared = _Prepared(tables, design)
+    prepared = Prepared(tables, design)
     return _contact_table({m: prepared.contact_rows(m) for m in ("personal", "written")},
                           design, scope)
 
@@ -320,7 +329,7 @@ def conference_effect(tables: dict[str, pd.DataFrame], *, design: Design | None 
     """Attended vs scheduled-but-not-attended conferences, same window and design, with
     baseline equivalence (What Works Clearinghouse bands in the caveat)."""
     design = design or Design()
-    return _conference_table(_Prepared(tables, design).conference_rows(), design, scope)
+    return _conference_table(Prepared(tables, design).conference_rows(), design, scope)
 
 
 def _wwc_band(sd: float) -> str:
@@ -341,6 +350,17 @@ def _school_weeks(tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFra
     return (flags.assign(week=week).groupby(["school_id", "week"], observed=True)["completed"]
             .agg(["mean", "size"]).reset_index()
             .rename(columns={"mean": "completion", "size": "n"}))
+
+
+def _within_school_difference(weights: np.ndarray, onehot: np.ndarray,
+                              completion: np.ndarray) -> np.ndarray:
+    """Mean over schools of (exposed - unexposed) week means, for each row of weights;
+    ``onehot`` columns alternate unexposed/exposed per school."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (weights @ (onehot * completion)) / (weights @ onehot)
+    diff = means[:, 1::2] - means[:, 0::2]
+    ok = np.isfinite(diff)
+    return np.where(ok, diff, 0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
 
 
 def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
@@ -373,14 +393,17 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
                                       "week (or never): no week without it to compare"))
             continue
         m = marked[marked["school_id"].isin(usable.index)].reset_index(drop=True)
-        # Within-school difference: exposed minus unexposed weeks, averaged over schools.
-        def difference(frame: pd.DataFrame) -> float:
-            g = frame.groupby(["school_id", "exposed"])["completion"].mean().unstack()
-            g = g.reindex(columns=[True, False])  # a resample may lack one kind of week
-            return float((g[True] - g[False]).mean())
-        value = difference(m)
-        boot = np.array([difference(m.iloc[rng.integers(0, len(m), len(m))])
-                         for _ in range(min(design.n_boot, 200))])  # resamples of weeks
+        # Within-school difference, exposed minus unexposed weeks, averaged over schools;
+        # resampled weeks as bootstrap weights (one matrix product, no loop).
+        school = pd.factorize(m["school_id"], sort=True)[0]
+        group = school * 2 + m["exposed"].to_numpy()
+        onehot = np.zeros((len(m), 2 * (school.max() + 1)))
+        onehot[np.arange(len(m)), group] = 1
+        completion = m["completion"].to_numpy()[:, None]
+
+        value = float(_within_school_difference(np.ones((1, len(m))), onehot, completion)[0])
+        boot = _within_school_difference(_bootstrap(rng, len(m), min(design.n_boot, 500)),
+                                         onehot, completion)
         low, high = _interval(boot, design.confidence)
         out.append({"estimand": estimand, "scope": scope, "subgroup": "all",
                     "estimate": 100 * value, "ci_low": 100 * low, "ci_high": 100 * high,
@@ -424,14 +447,15 @@ def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None =
     return table.assign(estimand="att_broadcast")
 
 
-def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None) -> pd.DataFrame:
+def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+            prepared: Prepared | None = None) -> pd.DataFrame:
     """Every estimand for the division and for each school.
 
     The matched rows are built once for the division; a school's estimate uses its own
     rows (its students, its comparison students), so nothing is recomputed per school.
     """
     design = design or Design()
-    prepared = _Prepared(tables, design)
+    prepared = prepared or Prepared(tables, design)
     contact_rows = {m: prepared.contact_rows(m) for m in ("personal", "written")}
     conference_rows = prepared.conference_rows()
     weeks = _school_weeks(tables, design)
@@ -633,7 +657,8 @@ def campaign_hand_in(tables: dict[str, pd.DataFrame], campaign: pd.Series, *,
 
 
 def event_study(tables: dict[str, pd.DataFrame], *, mode: str = "personal",
-                design: Design | None = None, weeks: int = 6) -> tuple[pd.DataFrame, dict]:
+                design: Design | None = None, weeks: int = 6,
+                prepared: Prepared | None = None) -> tuple[pd.DataFrame, dict]:
     """Completion week by week around the contact (relative weeks -weeks..weeks-1), for
     contacted students and their matched comparison, with the difference and its
     bootstrap interval; and a pre-trend check: the mean difference in the weeks before
@@ -644,19 +669,15 @@ def event_study(tables: dict[str, pd.DataFrame], *, mode: str = "personal",
     """
     design = design or Design()
     rng = np.random.default_rng(design.seed + 2)
-    flags = result_flags(tables["results"], tables["assignments"])
-    tl = Timeline(flags, design.timezone)
-    contact_keys = _contact_days(tl, _school_contacts(tables["contacts"]))
-    events = _events_of_mode(tables["contacts"], mode)
-    rows = _did_rows(tl, _risk_set(tl, events, tables["students"], "contact_at"),
-                     contact_keys, design)
-    fit = _estimate(rows, design, rng)
+    prepared = prepared or Prepared(tables, design)
+    tl = prepared.timeline
+    fit = _estimate(prepared.contact_rows(mode), design, rng)
     if not fit:
         return pd.DataFrame(), {}
     rows = fit["rows"]
     keys = tl.keys(rows["student_id"], rows["day"].to_numpy())
     treated = rows["treated"].to_numpy()
-    students, stu = np.unique(rows["student_id"].to_numpy(), return_inverse=True)
+    stu, students = _students_in_order(rows["student_id"])
     draws = _bootstrap(rng, len(students), design.n_boot)
     out, pre_a, pre_b = [], [], []
     for k in range(-weeks, weeks):

@@ -45,6 +45,7 @@ def _clean(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from engagement.analysis import (
         Design,
+        Prepared,
         broadcast_association,
         campaign_hand_in,
         dose_response,
@@ -63,7 +64,8 @@ def _analyze(args: argparse.Namespace) -> int:
     design = Design(window_days=args.window_days, seed=args.seed)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    table = effects(dataset.tables, design=design)
+    prepared = Prepared(dataset.tables, design)  # the timeline and matched rows, built once
+    table = effects(dataset.tables, design=design, prepared=prepared)
     table.to_csv(out / "effects.csv", index=False)
     flags = result_flags(dataset.results, dataset.assignments)
     local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
@@ -81,7 +83,7 @@ def _analyze(args: argparse.Namespace) -> int:
     pool_schools(table).to_csv(out / "effects_by_school.csv", index=False)
     broadcast_association(dataset.tables, design=design).to_csv(out / "broadcasts.csv",
                                                                 index=False)
-    studies = [event_study(dataset.tables, mode=mode, design=design)
+    studies = [event_study(dataset.tables, mode=mode, design=design, prepared=prepared)
                for mode in ("personal", "written")]
     pd.concat([curve for curve, _ in studies]).to_csv(out / "event_study.csv", index=False)
     pd.DataFrame([check for _, check in studies if check]).to_csv(out / "pretrend.csv",
