@@ -463,15 +463,26 @@ def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
     parts = [_contact_table(contact_rows, design, "division"),
              _conference_table(conference_rows, design, "division"),
              broadcast_effect(tables, design=design, weeks=weeks)]
+    # Split every table by school once (filtering per school would cost schools x rows).
+    by_school = {name: dict(tuple(frame.groupby(frame["school_id"].astype("str"), sort=False)))
+                 for name, frame in [*(("contact_" + m, r) for m, r in contact_rows.items()),
+                                     ("conference", conference_rows), ("weeks", weeks),
+                                     ("broadcasts", tables["broadcasts"])]}
+    empty = {name: frame.iloc[:0] for name, frame in
+             [*(("contact_" + m, r) for m, r in contact_rows.items()),
+              ("conference", conference_rows), ("weeks", weeks),
+              ("broadcasts", tables["broadcasts"])]}
+
+    def mine(name: str, school: str) -> pd.DataFrame:
+        return by_school[name].get(school, empty[name])
+
     for school in schools:
-        def mine(rows: pd.DataFrame, school=school) -> pd.DataFrame:
-            return rows[rows["school_id"].astype("str") == school]
-        broadcasts = tables["broadcasts"]
-        scoped = {**tables, "broadcasts": broadcasts[broadcasts["school_id"].astype("str")
-                                                     == school]}
-        parts += [_contact_table({m: mine(r) for m, r in contact_rows.items()}, design, school),
-                  _conference_table(mine(conference_rows), design, school),
-                  broadcast_effect(scoped, design=design, scope=school, weeks=mine(weeks))]
+        scoped = {**tables, "broadcasts": mine("broadcasts", school)}
+        parts += [_contact_table({m: mine("contact_" + m, school) for m in contact_rows},
+                                 design, school),
+                  _conference_table(mine("conference", school), design, school),
+                  broadcast_effect(scoped, design=design, scope=school,
+                                   weeks=mine("weeks", school))]
     return pd.concat(parts, ignore_index=True)
 
 

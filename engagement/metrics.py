@@ -108,3 +108,51 @@ class Timeline:
         end = np.searchsorted(self.key, keys, side="left")
         start = np.maximum(end - k, np.searchsorted(self.key, (keys // 100_000) * 100_000))
         return self.missed[end] - self.missed[start]
+
+
+def _week_start(times: pd.Series, timezone: str) -> pd.Series:
+    """The Monday (local date) of each time's school week."""
+    local = times.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    return local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+
+
+def student_week_panel(tables: dict[str, pd.DataFrame], *,
+                       timezone: str = "America/Edmonton") -> pd.DataFrame:
+    """One row per student and school week (weeks start on Monday): assignments due,
+    completed and counted, the completion rate, contacts by mode, initiator and purpose,
+    whether a conference was attended, and the school's broadcasts that week.
+
+    Weeks in which a student had nothing due and no contact are left out.
+    """
+    flags = result_flags(tables["results"], tables["assignments"])
+    flags = flags[flags["due_at"].notna()].assign(week=lambda f: _week_start(f["due_at"],
+                                                                             timezone))
+    keys = ["student_id", "week"]
+    panel = flags.groupby(keys, observed=True).agg(
+        assignments_due=("assignment_id", "size"), counted=("counted", "sum"),
+        completed=("completed", "sum"))
+    contacts = tables["contacts"].assign(week=lambda c: _week_start(c["contact_at"], timezone))
+    for column in ("mode", "initiator", "purpose"):
+        counts = pd.crosstab([contacts["student_id"], contacts["week"]],
+                             contacts[column].astype("str"))
+        counts.columns = [f"contacts_{column}_{c}" for c in counts.columns]
+        panel = panel.join(counts, how="outer")
+    conf = tables["conferences"]
+    attended = conf[conf["status"].astype("str") == "attended"].assign(
+        week=lambda c: _week_start(c["scheduled_at"], timezone))
+    marked = attended.groupby(keys, observed=True).size().rename("conference_attended")
+    panel = panel.join(marked > 0, how="left").fillna(0).reset_index()
+    panel["conference_attended"] = panel["conference_attended"].astype(bool)
+    school = tables["students"].set_index("student_id")["school_id"]
+    panel.insert(1, "school_id", panel["student_id"].map(school))
+    b = tables["broadcasts"].assign(week=lambda f: _week_start(f["sent_at"], timezone))
+    sent = b.groupby(["school_id", "week"], observed=True).size().rename("broadcasts")
+    panel = panel.merge(sent.reset_index(), on=["school_id", "week"], how="left")
+    panel["broadcasts"] = panel["broadcasts"].fillna(0).astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        panel["completion_rate"] = panel["completed"] / panel["counted"].where(
+            panel["counted"] > 0)
+    counts = [c for c in panel if c.startswith("contacts_")] + [
+        "assignments_due", "counted", "completed"]
+    panel[counts] = panel[counts].astype("int64")
+    return panel
