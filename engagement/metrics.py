@@ -99,9 +99,20 @@ class Timeline:
 
     def window(self, keys: np.ndarray, start: np.ndarray, stop: np.ndarray):
         """Completed and counted work due in [day+start, day+stop) for each key."""
-        lo = np.searchsorted(self.key, keys + start, side="left")
-        hi = np.searchsorted(self.key, keys + stop, side="left")
+        lo = self._position(keys + start)
+        hi = self._position(keys + stop)
         return self.done[hi] - self.done[lo], hi - lo
+
+    def _position(self, queries: np.ndarray) -> np.ndarray:
+        """``searchsorted`` with the queries sorted first: millions of lookups in key order
+        stay in the processor's cache, several times faster than in random order."""
+        queries = np.asarray(queries)
+        if queries.size < 10_000:
+            return np.searchsorted(self.key, queries, side="left")
+        order = np.argsort(queries, kind="stable")
+        position = np.empty(queries.size, dtype=np.int64)
+        position[order] = np.searchsorted(self.key, queries[order], side="left")
+        return position
 
     def missed_last(self, keys: np.ndarray, k: int = 3) -> np.ndarray:
         """Missed among the student's last ``k`` counted assignments due before the day."""
