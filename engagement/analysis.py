@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from engagement.metrics import Timeline, result_flags
 
@@ -488,8 +489,6 @@ def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
 
 def _mean_ci(values: pd.Series, confidence: float) -> tuple[float, float, float]:
     """Mean with a t interval (values are per student: students are the clusters)."""
-    from scipy import stats
-
     values = values.dropna()
     n = len(values)
     if n < 2:
@@ -500,8 +499,6 @@ def _mean_ci(values: pd.Series, confidence: float) -> tuple[float, float, float]
 
 def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     """Wilson score interval for proportions."""
-    from scipy import stats
-
     z = stats.norm.ppf(0.5 + confidence / 2)
     n = np.asarray(n, dtype=float)
     p = np.divide(successes, n, out=np.full(n.shape, np.nan), where=n > 0)
