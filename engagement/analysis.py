@@ -614,8 +614,8 @@ def find_campaigns(contacts: pd.DataFrame, *, min_families: int = 10, days: int 
         end = np.searchsorted(day, day + np.timedelta64(days, "D"), side="left")
         count = end - np.arange(len(day))  # contacts in the days starting at each one
         best = int(np.argmax(count))
-        if count[best] >= min_families:
-            window = group.iloc[best:end[best]]
+        window = group.iloc[best:end[best]]
+        if window["student_id"].nunique() >= min_families:  # families, not calls
             out.append({"staff_id": staff, "start": window["day"].min(),
                         "end": window["day"].max(),
                         "n_families": window["student_id"].nunique(),
@@ -623,8 +623,17 @@ def find_campaigns(contacts: pd.DataFrame, *, min_families: int = 10, days: int 
     return pd.DataFrame(out, columns=["staff_id", "start", "end", "n_families", "students"])
 
 
+def results_by_class(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Results with their assignment's class, title and due time, indexed by class (built
+    once when several campaigns are examined)."""
+    return tables["results"].merge(
+        tables["assignments"][["assignment_id", "class_id", "title", "due_at"]],
+        on="assignment_id").set_index("class_id").sort_index()
+
+
 def campaign_hand_in(tables: dict[str, pd.DataFrame], campaign: pd.Series, *,
-                     days_after: int = 14) -> pd.DataFrame:
+                     days_after: int = 14, results: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
     """The cumulative share of students who handed in the assignment the campaign was
     about, by day since the first call, for contacted students and for students who had
     also not handed it in but were not contacted.
@@ -632,14 +641,12 @@ def campaign_hand_in(tables: dict[str, pd.DataFrame], campaign: pd.Series, *,
     The assignment is the one (by title, across the staff member's sections) due in the
     14 days before the last call that most contacted students had not handed in.
     """
-    results = tables["results"].merge(
-        tables["assignments"][["assignment_id", "class_id", "title", "due_at"]],
-        on="assignment_id")
+    results = results_by_class(tables) if results is None else results
     teaches = tables["enrollments"].loc[
         tables["enrollments"]["teacher_id"] == campaign["staff_id"], "class_id"].unique()
     start = campaign["start"]
-    window = results[results["class_id"].isin(teaches)
-                     & (results["due_at"] < campaign["end"] + pd.Timedelta(days=1))
+    results = results.loc[results.index.intersection(teaches)].reset_index()
+    window = results[(results["due_at"] < campaign["end"] + pd.Timedelta(days=1))
                      & (results["due_at"] >= start - pd.Timedelta(days=14))]
     contacted = set(campaign["students"])
     # Work not handed in when the calls began: missing, or handed in late after that.

@@ -54,6 +54,7 @@ def _analyze(args: argparse.Namespace) -> int:
         find_campaigns,
         initiator_selection,
         invitations,
+        results_by_class,
     )
     from engagement.cleaning import load
     from engagement.metrics import assignment_summary, completion_by, reachability, result_flags
@@ -97,7 +98,8 @@ def _analyze(args: argparse.Namespace) -> int:
                                                              index=False)
     campaigns = find_campaigns(dataset.contacts)
     campaigns.drop(columns="students").to_csv(out / "campaigns.csv", index=False)
-    curves = [campaign_hand_in(dataset.tables, c).assign(staff_id=c["staff_id"])
+    graded = results_by_class(dataset.tables) if len(campaigns) else None
+    curves = [campaign_hand_in(dataset.tables, c, results=graded).assign(staff_id=c["staff_id"])
               for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows
     if curves:
         suppress(pd.concat(curves), n="n", values=["handed_in", "share_handed_in"]).to_csv(
