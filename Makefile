@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 report: $(STAMP)
 	$(BIN)/engagement clean data/sample --out out/clean
+	$(BIN)/engagement analyze out/clean --out out/results
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
