@@ -120,8 +120,7 @@ def _did_rows(tl: Timeline, risk: pd.DataFrame, contact_keys: np.ndarray,
     # Days until the student's own next contact (for curves beyond the window).
     next_contact = np.where(same_student, next_key - keys, np.iinfo(np.int32).max)
     out = risk.assign(state=n_b - done_b, week=risk["day"].to_numpy() // 7, before=before,
-                      after=after, censored=censor, next_contact=next_contact,
-                      contacted_before=earlier)
+                      after=after, censored=censor, next_contact=next_contact)
     keep = (n_b > 0) & (n_a > 0) & ~earlier
     return out[keep].reset_index(drop=True)
 

@@ -277,7 +277,7 @@ def _make_ids(batch: _Batch, column: str, prefix: str) -> None:
     batch.frame = f.assign(**{column: existing.fillna(made)})
 
 
-def _clean_students(batch: _Batch, settings: Settings) -> None:
+def _clean_students(batch: _Batch) -> None:
     f = batch.frame
     ids, changed = normalise_ids(f["student_id"])
     batch.account.add_fix("ids_float_artefacts_removed", changed)
@@ -470,7 +470,7 @@ def clean_readings(readings: list[Reading], settings: Settings | None = None) ->
         batch.quarantine(batch.frame["reader_issue"])
 
     for batch in by_table["students"]:
-        _clean_students(batch, settings)
+        _clean_students(batch)
     students = _concat([b.frame for b in by_table["students"]], "students")
     roster = Roster(students) if len(students) else None
     if roster is None:
@@ -499,7 +499,7 @@ def clean_readings(readings: list[Reading], settings: Settings | None = None) ->
     tables = {}
     for table in TABLES:
         for batch in by_table[table]:
-            _quarantine_repeated_keys(batch, table, tables)
+            _quarantine_repeated_keys(batch, table)
         frame = _concat([b.frame for b in by_table[table]], table)
         tables[table] = frame
     for batch in batches:
@@ -517,7 +517,7 @@ KEYS = {"students": ["student_id"], "enrollments": ["student_id", "class_id"],
         "results": ["student_id", "assignment_id"]}
 
 
-def _quarantine_repeated_keys(batch: _Batch, table: str, done: dict) -> None:
+def _quarantine_repeated_keys(batch: _Batch, table: str) -> None:
     """Two different rows with one key: keep the first, quarantine the others, say why."""
     key = KEYS[table]
     repeated = batch.frame.duplicated(subset=key, keep="first")

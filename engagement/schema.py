@@ -30,10 +30,6 @@ def _category(key: str, **kwargs) -> pa.Field:
     return pa.Field(isin=list(CATEGORIES[key]), **kwargs)
 
 
-def _time(nullable: bool = False) -> pa.Field:
-    return pa.Field(nullable=nullable)
-
-
 class _Traced(pa.DataFrameModel):
     """Every cleaned row keeps the file and 1-based line it came from."""
 
@@ -69,7 +65,7 @@ class Contacts(_Traced):
     student_id: Series[str]
     school_id: Series[str]
     staff_id: Series[str] = pa.Field(nullable=True)
-    contact_at: Series = _time()
+    contact_at: Series = pa.Field()
     channel: Series[str] = _category("contacts.channel")
     mode: Series[str] = _category("contacts.mode")
     initiator: Series[str] = _category("contacts.initiator")
@@ -84,7 +80,7 @@ class Contacts(_Traced):
 class Broadcasts(_Traced):
     broadcast_id: Series[str] = pa.Field(unique=True)
     school_id: Series[str]
-    sent_at: Series = _time()
+    sent_at: Series = pa.Field()
     channel: Series[str] = _category("broadcasts.channel")
     audience: Series[str] = _category("broadcasts.audience")
     audience_id: Series[str] = pa.Field(nullable=True)
@@ -99,7 +95,7 @@ class Conferences(_Traced):
     student_id: Series[str]
     school_id: Series[str]
     staff_id: Series[str] = pa.Field(nullable=True)
-    scheduled_at: Series = _time()
+    scheduled_at: Series = pa.Field()
     status: Series[str] = _category("conferences.status")
     format: Series[str] = _category("conferences.format")
     parent_present: Series[pd.BooleanDtype] = pa.Field(nullable=True)
@@ -118,9 +114,9 @@ class Assignments(_Traced):
     school_id: Series[str]
     title: Series[str] = pa.Field(nullable=True)
     category: Series[str] = pa.Field(nullable=True)
-    assigned_at: Series = _time(nullable=True)
+    assigned_at: Series = pa.Field(nullable=True)
     # Some gradebooks (Canvas' CSV export) carry no due date at all.
-    due_at: Series = _time(nullable=True)
+    due_at: Series = pa.Field(nullable=True)
     points_possible: Series[float] = pa.Field(nullable=True, ge=0)
 
     @pa.check("assigned_at", "due_at", name="tz_aware")
@@ -132,7 +128,7 @@ class Results(_Traced):
     student_id: Series[str]
     assignment_id: Series[str]
     status: Series[str] = _category("results.status")
-    submitted_at: Series = _time(nullable=True)
+    submitted_at: Series = pa.Field(nullable=True)
     score: Series[float] = pa.Field(nullable=True)
     score_pct: Series[float] = pa.Field(nullable=True, ge=0)
 

@@ -132,7 +132,7 @@ def write_exports(div: Division, out: Path) -> dict:
     defects.update(_conference_schedule(div, out, rng))
     defects.update(_broadcast_log(div, out, rng))
     defects.update(_oneroster(div, out, canvas_class, rng))
-    defects.update(_canvas(div, out, canvas_class, rng))
+    defects.update(_canvas(div, out, canvas_class))
     return defects
 
 
@@ -512,7 +512,7 @@ def _write_coded_csv(path: Path, columns: dict, n: int, chunk: int) -> None:
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
 
-def _canvas(div: Division, out: Path, class_id: str, rng) -> dict:
+def _canvas(div: Division, out: Path, class_id: str) -> dict:
     """Canvas' gradebook CSV from a French-language class: ';' and decimal commas, a BOM,
     the 'Points Possible' row, read-only totals, 'EX' for excused and the test student."""
     a = div.assignments[div.assignments["class_id"] == class_id].reset_index(drop=True)
