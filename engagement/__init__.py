@@ -2,8 +2,9 @@
 
 from engagement.cleaning import CleaningReport, Dataset, clean_folder, load
 from engagement.config import Effects, SampleConfig
+from engagement.results import Results, analyze
 from engagement.schema import TABLES, ValidationError, validate
 
-__all__ = ["TABLES", "CleaningReport", "Dataset", "Effects", "SampleConfig", "ValidationError",
-           "clean_folder", "load", "validate"]
+__all__ = ["TABLES", "CleaningReport", "Dataset", "Effects", "Results", "SampleConfig",
+           "ValidationError", "analyze", "clean_folder", "load", "validate"]
 __version__ = "0.1.0"

@@ -651,6 +651,30 @@ class Dataset:
         counts = ", ".join(f"{t} {len(f):,}" for t, f in self.tables.items())
         return f"Dataset({counts}; quarantined {len(self.quarantine):,})"
 
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{t}</td><td style='text-align:right'>{len(f):,}</td></tr>"
+                       for t, f in self.tables.items())
+        files = len(self.report.accounts)
+        return (f"<div><strong>Dataset</strong> from {files} file(s): "
+                f"{len(self.quarantine):,} rows quarantined (see <code>.quarantine</code>), "
+                f"the cleaning report in <code>.report</code>."
+                f"<table><tr><th>table</th><th>rows</th></tr>{rows}</table></div>")
+
+
+def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows counted by file and reason, with the names and numbers of students
+    in reasons masked: safe to show in a report. The full reasons, line by line, stay in
+    ``quarantine.csv``."""
+    if quarantine.empty:
+        return pd.DataFrame(columns=["file", "reason", "rows"])
+    # Only reasons about a student quote a person ("student 'Ava Smith' matches no...").
+    reason = quarantine["reason"].astype("str").str.replace(
+        r"^student '.*?'( is not on the roster| matches no roster name).*$",
+        r"a student\1 (details in quarantine.csv)", regex=True)
+    return (quarantine.assign(reason=reason).groupby(["file", "reason"]).size()
+            .rename("rows").reset_index().sort_values(["file", "rows"],
+                                                      ascending=[True, False]))
+
 
 def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
                  config: str | Path | None = None, key_file: str | Path | None = None,

@@ -43,79 +43,35 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from engagement.analysis import (
-        Design,
-        Prepared,
-        broadcast_association,
-        campaign_hand_in,
-        dose_response,
-        effects,
-        event_study,
-        find_campaigns,
-        initiator_selection,
-        invitations,
-        results_by_class,
-    )
+    from engagement.analysis import Design
     from engagement.cleaning import load
-    from engagement.metrics import assignment_summary, completion_by, reachability, result_flags
-    from engagement.pooling import pool_schools
-    from engagement.privacy import suppress
+    from engagement.results import analyze
 
     dataset = load(args.data_dir)
     design = Design(window_days=args.window_days, seed=args.seed)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    prepared = Prepared(dataset.tables, design)  # the timeline and matched rows, built once
-    table = effects(dataset.tables, design=design, prepared=prepared)
-    table.to_csv(out / "effects.csv", index=False)
-    flags = result_flags(dataset.results, dataset.assignments)
-    local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    flags = flags.assign(week=(local - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date)
-    # Small groups are blanked in every table written (k = 10).
-    suppress(completion_by(flags, ["school_id", "week"]), n="n",
-             values=["completed", "completion_rate"]).to_csv(out / "completion_by_week.csv",
-                                                             index=False)
-    suppress(assignment_summary(dataset.results, dataset.assignments), n="n_students",
-             values=["n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"]
-             ).to_csv(out / "assignment_summary.csv", index=False)
-    suppress(reachability(dataset.contacts, dataset.students), n="n_families",
-             values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"]
-             ).to_csv(out / "reachability.csv", index=False)
-    pool_schools(table).to_csv(out / "effects_by_school.csv", index=False)
-    broadcast_association(dataset.tables, design=design).to_csv(out / "broadcasts.csv",
-                                                                index=False)
-    studies = [event_study(dataset.tables, mode=mode, design=design, prepared=prepared)
-               for mode in ("personal", "written")]
-    pd.concat([curve for curve, _ in studies]).to_csv(out / "event_study.csv", index=False)
-    pd.DataFrame([check for _, check in studies if check]).to_csv(out / "pretrend.csv",
-                                                                  index=False)
-    suppress(dose_response(dataset.tables, design=design), n="n",
-             values=["estimate", "ci_low", "ci_high"]).to_csv(out / "dose_response.csv",
-                                                             index=False)
-    initiator_selection(dataset.tables, design=design).to_csv(out / "initiator.csv", index=False)
-    suppress(invitations(dataset.tables, design=design), n="n",
-             values=["estimate", "ci_low", "ci_high"]).to_csv(out / "invitations.csv",
-                                                             index=False)
-    campaigns = find_campaigns(dataset.contacts)
-    campaigns.drop(columns="students").to_csv(out / "campaigns.csv", index=False)
-    graded = results_by_class(dataset.tables) if len(campaigns) else None
-    curves = [campaign_hand_in(dataset.tables, c, results=graded).assign(staff_id=c["staff_id"])
-              for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows
-    if curves:
-        suppress(pd.concat(curves), n="n", values=["handed_in", "share_handed_in"]).to_csv(
-            out / "campaign_hand_in.csv", index=False)
+    results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
+    results.write(args.out)
     if not args.quiet:
-        shown = table[(table["scope"] == "division") & (table["subgroup"] == "all")]
-        for row in shown.itertuples():
+        for row in results.headline().itertuples():
             if pd.isna(row.estimate):
                 print(f"{row.estimand}: {row.method}")
             else:
-                against = (f"{row.n_comparison:,} comparison students" if row.n_comparison
+                against = (f"{row.n_comparison:,.0f} comparison students" if row.n_comparison
                            else "no comparison group")
                 print(f"{row.estimand}: {row.estimate:+.1f} points "
                       f"({row.ci_level:.0%} CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; "
-                      f"{row.n_treated:,} events, {against})")
-        print(f"Wrote effects.csv and summaries to {out}")
+                      f"{row.n_treated:,.0f} events, {against})")
+        print(f"Wrote effects.csv and summaries to {args.out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from engagement.report import build_report
+
+    path = build_report(args.data_dir, args.out, k=args.k, window_days=args.window_days,
+                        seed=args.seed, progress=not args.quiet)
+    if not args.quiet:
+        print(f"Wrote {path}: open it in a browser")
     return 0
 
 
@@ -154,8 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--window-days", type=int, default=21)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--k", type=int, default=10,
+                   help="groups smaller than this are suppressed (default 10, at least 6)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_analyze)
+
+    p = sub.add_parser("report", help="a single HTML report a principal can open")
+    p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--window-days", type=int, default=21)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--k", type=int, default=10,
+                   help="groups smaller than this are suppressed (default 10, at least 6)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=_report)
     return parser
 
 

@@ -167,3 +167,42 @@ def student_week_panel(tables: dict[str, pd.DataFrame], *,
         "assignments_due", "counted", "completed"]
     panel[counts] = panel[counts].astype("int64")
     return panel
+
+
+def contact_activity(contacts: pd.DataFrame, *, timezone: str = "America/Edmonton"
+                     ) -> pd.DataFrame:
+    """School-initiated contacts per school week and mode, with the number of students
+    contacted (the count that small-cell suppression looks at)."""
+    c = contacts[contacts["initiator"].astype("str") == "school"]
+    c = c.assign(week=_week_start(c["contact_at"], timezone).dt.date,
+                 mode=c["mode"].astype("str"))
+    return c.groupby(["school_id", "week", "mode"], observed=True).agg(
+        contacts=("contact_id", "size"), n_students=("student_id", "nunique")).reset_index()
+
+
+def conference_outcomes(conferences: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """Conferences by school, grade and what happened (attended, rescheduled, no-show,
+    cancelled...): ``school_id, grade_level, status, n``."""
+    conf = conferences[["student_id", "status"]].merge(
+        students[["student_id", "school_id", "grade_level"]], on="student_id", how="left")
+    conf = conf.assign(status=conf["status"].astype("str"))
+    return conf.groupby(["school_id", "grade_level", "status"], observed=True).size(
+        ).rename("n").reset_index()
+
+
+def school_completion(flags: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """Each school's completion (the mean of its students' rates) against its size, with
+    the division's mean and the spread between students that a funnel plot's limits need.
+
+    Returns ``school_id, n_students, completion, division_completion, student_sd``.
+    """
+    counted = flags[flags["counted"]]
+    per_student = counted.groupby("student_id", observed=True)["completed"].mean()
+    school = students.set_index("student_id")["school_id"].astype("str")
+    frame = per_student.rename("rate").to_frame().assign(
+        school_id=school.reindex(per_student.index).to_numpy())
+    out = frame.groupby("school_id", observed=True)["rate"].agg(
+        n_students="size", completion="mean").reset_index()
+    return out.assign(completion=100 * out["completion"],
+                      division_completion=100 * frame["rate"].mean(),
+                      student_sd=100 * frame["rate"].std(ddof=1))

@@ -1,0 +1,136 @@
+"""The report a principal can open: the package's report notebook, run on their data and
+exported as one self-contained HTML file (charts embedded, code hidden).
+
+The notebook (``report_template.ipynb``, shipped inside the package) does the work with
+the same ``engagement.analyze`` and ``engagement.plots`` the notebooks use; this module
+only fills in its parameters, runs it cell by cell (with a progress bar) and exports it.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbconvert import HTMLExporter
+from tqdm.auto import tqdm
+
+from engagement.privacy import MIN_CELL
+
+TEMPLATE = Path(__file__).with_name("report_template.ipynb")
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 920px;
+       margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.5; }
+h1 { font-size: 1.8rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem;
+     border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
+img { max-width: 100%; height: auto; display: block; margin: 0.8rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; margin: 0.6rem 0; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: 0.25rem 0.6rem; text-align: left; }
+th { background: #f4f4f4; } td { font-variant-numeric: tabular-nums; }
+.jp-RenderedText pre, pre { background: #f8f8f8; padding: 0.5rem; white-space: pre-wrap; }
+.caveat { background: #fff7e0; border-left: 4px solid #E69F00; padding: 0.4rem 0.8rem; }
+"""
+
+
+def parameters_cell(**values) -> nbformat.NotebookNode:
+    """A code cell assigning the parameters (as papermill injects them)."""
+    source = "\n".join(f"{name} = {value!r}" for name, value in values.items())
+    return nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+
+
+def run_notebook(nb: nbformat.NotebookNode, *, workdir: Path, progress: bool = True,
+                 timeout: int = 3600) -> nbformat.NotebookNode:
+    """Execute every cell in a fresh kernel of this Python, one by one."""
+    with tempfile.TemporaryDirectory() as sockets:
+        # IPC sockets in a private folder: the kernel talks to this process only, not TCP.
+        manager = KernelManager(kernel_name="python3", transport="ipc",
+                                ip=str(Path(sockets) / "kernel"))
+        client = NotebookClient(nb, km=manager, timeout=timeout,
+                                resources={"metadata": {"path": str(workdir)}})
+        _run_cells(client, nb, progress)
+    return nb
+
+
+def _run_cells(client: NotebookClient, nb: nbformat.NotebookNode, progress: bool) -> None:
+    with client.setup_kernel():
+        cells = tqdm(nb.cells, desc="report", unit="cell", disable=not progress, leave=False)
+        for index, cell in enumerate(cells):
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as err:
+                # The notebook's own error (a sentence from the package), not the kernel's.
+                raise ValueError(f"the report stopped: {_last_line(err)}") from None
+
+
+def _last_line(err: CellExecutionError) -> str:
+    lines = [line for line in str(err).splitlines() if line.strip()]
+    return lines[-1] if lines else "an error in the report notebook"
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """One self-contained page: outputs only, images inline, no script, no web fonts."""
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, anchor_link_text="",
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+            f"<body>{body}</body></html>\n")
+
+
+def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
+                 window_days: int = 21, seed: int = 0, progress: bool = True) -> Path:
+    """Run the report notebook on ``data_dir`` (raw exports or a cleaned folder) and write
+    ``out_dir/report.html``. Groups under ``k`` (at least 6) are suppressed throughout."""
+    if k < 6:
+        raise ValueError(f"k={k} is too small to protect students; use 6 or more (default 10)")
+    data_dir = Path(data_dir).resolve()
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{data_dir} is not a folder; pass the folder that holds the "
+                                "exports or the cleaned tables")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, parameters_cell(data_dir=str(data_dir), k=k,
+                                            window_days=window_days, seed=seed))
+    run_notebook(nb, workdir=out, progress=progress)
+    path = out / "report.html"
+    path.write_text(to_html(nb, "Parent contact and assignment completion"), encoding="utf-8")
+    return path
+
+
+class Table:
+    """A result frame shown as a short, readable HTML table: chosen columns under plain
+    names, numbers rounded for display only, suppressed values shown as "< k"."""
+
+    def __init__(self, frame, columns: dict[str, str], *, digits: int = 1, k: int = MIN_CELL):
+        self.frame, self.columns, self.digits, self.k = frame, columns, digits, k
+
+    def _cell(self, value, suppressed: bool) -> str:
+        if suppressed and (value is None or value != value):
+            return f"&lt; {self.k}"
+        if isinstance(value, float):
+            if value != value:
+                return ""
+            return f"{value:,.{self.digits}f}" if value % 1 else f"{value:,.0f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return html.escape(str(value))
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(name)}</th>" for name in self.columns.values())
+        hidden = (self.frame["suppressed"].to_numpy() if "suppressed" in self.frame
+                  else [False] * len(self.frame))
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{self._cell(row[c], bool(h))}</td>" for c in self.columns)
+            + "</tr>" for row, h in zip(self.frame.to_dict("records"), hidden, strict=True))
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+    def __repr__(self) -> str:
+        return self.frame[list(self.columns)].rename(columns=self.columns).to_string(
+            index=False)

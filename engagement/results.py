@@ -1,0 +1,244 @@
+"""Every analysis of a dataset, run once, small cells suppressed, ready to write, show or
+put in a report.
+
+``analyze(dataset)`` is what ``engagement analyze``, the report and the notebooks share,
+so a number is computed one way wherever a person sees it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from engagement.analysis import (
+    Design,
+    Prepared,
+    broadcast_association,
+    campaign_hand_in,
+    dose_response,
+    effects,
+    event_study,
+    find_campaigns,
+    initiator_selection,
+    invitations,
+    results_by_class,
+)
+from engagement.cleaning import Dataset
+from engagement.metrics import (
+    assignment_summary,
+    completion_by,
+    conference_outcomes,
+    contact_activity,
+    reachability,
+    result_flags,
+    school_completion,
+)
+from engagement.pooling import pool_schools
+from engagement.privacy import MIN_CELL, suppress
+
+HEADLINE = ["att_personal_contact", "att_written_contact", "att_conference_attended",
+            "att_broadcast", "naive_before_after_personal"]
+PLAIN_NAMES = {
+    "att_personal_contact": "reaching the family in person or by phone",
+    "att_written_contact": "a written message home (email, text, letter, portal)",
+    "att_conference_attended": "attending a parent-teacher or 3-way conference",
+    "att_broadcast": "a bulletin or newsletter going out",
+    "naive_before_after_personal": "naive before/after of personal contact",
+}
+
+
+@dataclass
+class Results:
+    """The result frames of every analysis, by name (``results.effects``...), with small
+    cells already blanked (``suppressed`` column) at ``k``."""
+
+    frames: dict[str, pd.DataFrame]
+    design: Design
+    k: int = MIN_CELL
+    notes: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        frames = self.__dict__.get("frames", {})
+        if name in frames:
+            return frames[name]
+        raise AttributeError(name)
+
+    def write(self, out_dir: str | Path) -> Path:
+        """One CSV per result frame in ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.frames.items():
+            frame.to_csv(out / f"{name}.csv", index=False)
+        return out
+
+    def headline(self) -> pd.DataFrame:
+        """The division's estimates, one row per estimand, in the order people ask."""
+        e = self.effects
+        rows = e[(e["scope"] == "division") & (e["subgroup"] == "all")]
+        return rows.set_index("estimand").reindex(
+            [h for h in HEADLINE if h in set(rows["estimand"])]).reset_index()
+
+    def findings(self) -> list[str]:
+        """The key findings as plain sentences, each with its interval and its n."""
+        out = []
+        head = self.headline().set_index("estimand")
+        for estimand, row in head.iterrows():
+            if estimand == "naive_before_after_personal":
+                continue
+            out.append(_effect_sentence(estimand, row, self.design.window_days))
+        if {"att_personal_contact", "naive_before_after_personal"} <= set(head.index):
+            honest = head.loc["att_personal_contact", "estimate"]
+            naive = head.loc["naive_before_after_personal", "estimate"]
+            if pd.notna(honest) and pd.notna(naive):
+                out.append(
+                    f"Looking only at contacted students before and after would have said "
+                    f"{naive:+.1f} points: about {naive - honest:.1f} of those points are the "
+                    f"rebound that follows a bad week, which the comparison group removes.")
+        for check in self.pretrend.itertuples():
+            if not check.passes:
+                out.append(
+                    f"Caution ({check.estimand.removeprefix('pretrend_').replace('_', ' ')}): "
+                    f"before the matching window, contacted students already differed from "
+                    f"their comparison by {check.estimate:+.1f} points (CI {check.ci_low:+.1f} "
+                    f"to {check.ci_high:+.1f}); the groups were not on quite parallel paths.")
+        inv = self.invitations
+        inv = inv[(inv["level"] == "invitation") & inv["estimate"].notna()]
+        if len(inv) == 2:
+            parts = [f"{r.estimate:.0f}% when invited by {r.invitation} (n = {r.n:,})"
+                     for r in inv.itertuples()]
+            out.append("Conference attendance: " + "; ".join(parts) + ". Teachers choose whom "
+                       "to call, so this is associated with, not caused by, the invitation.")
+        curve = self.campaign_hand_in
+        for c in self.campaigns.itertuples():
+            mine = curve[curve["staff_id"] == c.staff_id]
+            text = (f"A phone campaign: staff member {c.staff_id} contacted {c.n_families} "
+                    f"families between {c.start:%d %b} and {c.end:%d %b %Y}.")
+            contacted = mine[(mine["group"] == "contacted") & mine["handed_in"].notna()]
+            if len(contacted):
+                week, last = contacted[contacted["day"] == 7], contacted.iloc[-1]
+                text += (f" Of the {last['n']} contacted students who had not handed in "
+                         f"'{last['assignment']}', {week['handed_in'].iloc[0]:.0f} had within "
+                         f"7 days of the first call and {last['handed_in']:.0f} within "
+                         f"{last['day']}.")
+            others = mine[(mine["group"] == "not contacted")]
+            if len(others) and others["suppressed"].all():
+                text += (f" Fewer than {self.k} students missing it were not called, too few "
+                         f"to compare.")
+            out.append(text)
+        return out + self.notes
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<li>{html.escape(s)}</li>" for s in self.findings())
+        names = ", ".join(f"<code>{n}</code> ({len(f):,})" for n, f in self.frames.items())
+        return (f"<div><strong>Results</strong> ({self.design.window_days}-day windows, "
+                f"{self.design.confidence:.0%} intervals, groups under {self.k} "
+                f"suppressed)<ul>{rows}</ul><small>Tables: {names}</small></div>")
+
+    def __repr__(self) -> str:
+        return "Results:\n" + "\n".join(f"- {s}" for s in self.findings())
+
+
+def _effect_sentence(estimand: str, row: pd.Series, window: int) -> str:
+    what = PLAIN_NAMES[estimand]
+    if pd.isna(row["estimate"]):
+        return f"{what.capitalize()}: not estimable ({row['method']})."
+    low, high = row["ci_low"], row["ci_high"]
+    if low > 0 or high < 0:
+        verb = "higher" if row["estimate"] > 0 else "lower"
+        said = (f"was associated with completion {abs(row['estimate']):.1f} points {verb} in "
+                f"the {window} days after")
+    else:
+        said = "showed no clear association with completion"
+    n = f"{int(row['n_treated']):,} "
+    if estimand == "att_broadcast":
+        n += "weeks with one"
+    elif estimand == "att_conference_attended":
+        n += f"families who attended, against {int(row['n_comparison']):,} who did not"
+    else:
+        n += f"contacts, against {int(row['n_comparison']):,} comparison students"
+    return (f"{what.capitalize()} {said} ({row['ci_level']:.0%} CI {low:+.1f} to {high:+.1f}; "
+            f"{n}).")
+
+
+def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None = None,
+            k: int = MIN_CELL, progress: bool = False) -> Results:
+    """Run every analysis on the canonical tables and suppress groups under ``k``.
+
+    ``progress`` shows a bar (in Jupyter or the terminal) over the steps.
+    """
+    tables = dataset.tables if isinstance(dataset, Dataset) else dataset
+    design = design or Design()
+    from tqdm.auto import tqdm  # imported here: a progress bar only when asked for
+
+    steps = tqdm(total=8, desc="analysis", disable=not progress, leave=False)
+    frames: dict[str, pd.DataFrame] = {}
+
+    def step(name: str) -> None:
+        steps.set_postfix_str(name)
+        steps.update()
+
+    prepared = Prepared(tables, design)  # the timeline and matched rows, built once
+    step("matched rows")
+    table = effects(tables, design=design, prepared=prepared)
+    frames["effects"] = suppress(table, n="n_treated", values=_estimates(table), k=k)
+    frames["effects_by_school"] = suppress(pool_schools(table), n="n_treated",
+                                           values=_estimates(table), k=k)
+    step("effects")
+    studies = [event_study(tables, mode=m, design=design, prepared=prepared)
+               for m in ("personal", "written")]
+    curves = pd.concat([curve for curve, _ in studies])
+    frames["event_study"] = suppress(curves, n="n_treated", k=k, values=[
+        "contacted", "comparison", "difference", "ci_low", "ci_high"])
+    frames["pretrend"] = pd.DataFrame([check for _, check in studies if check])
+    step("event study")
+    flags = result_flags(tables["results"], tables["assignments"])
+    local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
+    flags = flags.assign(week=(local - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date)
+    frames["completion_by_week"] = suppress(completion_by(flags, ["school_id", "week"]), n="n",
+                                            values=["completed", "completion_rate"], k=k)
+    frames["contact_activity"] = suppress(contact_activity(tables["contacts"],
+                                                           timezone=design.timezone),
+                                          n="n_students", values=["contacts", "n_students"], k=k)
+    frames["school_completion"] = suppress(school_completion(flags, tables["students"]),
+                                           n="n_students", values=["completion"], k=k)
+    frames["assignment_summary"] = suppress(
+        assignment_summary(tables["results"], tables["assignments"]), n="n_students", k=k,
+        values=["n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"])
+    frames["reachability"] = suppress(
+        reachability(tables["contacts"], tables["students"]), n="n_families", k=k,
+        values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"])
+    step("summaries")
+    frames["broadcasts"] = broadcast_association(tables, design=design)
+    step("broadcasts")
+    frames["dose_response"] = suppress(dose_response(tables, design=design), n="n", k=k,
+                                       values=["estimate", "ci_low", "ci_high"])
+    frames["initiator"] = suppress(initiator_selection(tables, design=design), n="n_students",
+                                   k=k, values=["estimate", "ci_low", "ci_high"])
+    step("dose and initiator")
+    frames["invitations"] = suppress(invitations(tables, design=design), n="n", k=k,
+                                     values=["estimate", "ci_low", "ci_high"])
+    frames["conference_outcomes"] = suppress(
+        conference_outcomes(tables["conferences"], tables["students"]), n="n", values=["n"], k=k)
+    step("conferences")
+    campaigns = find_campaigns(tables["contacts"])
+    graded = results_by_class(tables) if len(campaigns) else None
+    hand_in = [campaign_hand_in(tables, c, results=graded).assign(staff_id=c["staff_id"])
+               for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows
+    # The list of students contacted stays inside: only counts leave.
+    frames["campaigns"] = campaigns.drop(columns="students")
+    frames["campaign_hand_in"] = suppress(
+        pd.concat(hand_in) if hand_in else pd.DataFrame(
+            columns=["assignment", "group", "day", "handed_in", "n", "share_handed_in",
+                     "staff_id"]),
+        n="n", values=["handed_in", "share_handed_in"], k=k)
+    step("campaigns")
+    steps.close()
+    return Results(frames, design, k)
+
+
+def _estimates(table: pd.DataFrame) -> list[str]:
+    return [c for c in ("estimate", "ci_low", "ci_high", "odds_ratio", "or_ci_low",
+                        "or_ci_high", "baseline_difference_sd") if c in table]
