@@ -14,3 +14,19 @@ def small_division():
     from engagement.sample import simulate
 
     return simulate(SampleConfig(students=300, students_per_school=100, seed=7))
+
+
+@pytest.fixture(scope="session")
+def sample_dataset():
+    """The sample division's raw exports, cleaned once for the session."""
+    from engagement.cleaning import clean_folder
+
+    return clean_folder(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def sample_results(sample_dataset):
+    """Every analysis of the sample division, as the report and the notebooks see it."""
+    from engagement import analyze
+
+    return analyze(sample_dataset)

@@ -1,0 +1,117 @@
+"""Plots asserted on their Axes: what is drawn, its labels, and small groups left out."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from engagement import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _texts(ax) -> str:
+    return " ".join(t.get_text() for t in ax.texts) + " " + " ".join(
+        t.get_text() for t in ax.get_yticklabels() + ax.get_xticklabels())
+
+
+def test_theme_leaves_global_settings_alone(sample_results):
+    before = dict(matplotlib.rcParams)
+    plots.effects_by_channel(sample_results.effects)
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_draws_on_the_axes_given(sample_results):
+    fig, ax = plt.subplots()
+    assert plots.dose_response(sample_results.dose_response, ax=ax) is ax
+
+
+def test_effects_by_channel_shows_each_estimate_with_n_and_the_naive_one(sample_results):
+    ax = plots.effects_by_channel(sample_results.effects)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Personal contact (reached)", "Written message home",
+                      "Conference attended", "Bulletin or newsletter",
+                      "Naive before/after (not an effect)"]
+    text = _texts(ax)
+    assert "+12.2  (n = 1,167 events)" in text and "+18.0" in text
+    assert len(ax.containers) == 5  # one error bar per estimate
+    assert "interval" in ax.get_xlabel()
+
+
+def test_event_study_draws_both_groups_the_band_and_the_naive_arrow(sample_results):
+    ax = plots.event_study(sample_results.event_study, sample_results.effects)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert any(label.startswith("contacted") for label in labels)
+    assert any(label.startswith("comparison") for label in labels)
+    assert len(ax.collections) >= 1  # the interval band
+    text = _texts(ax)
+    assert "matched estimate: +12.2" in text and "naive before/after: +18.0" in text
+    contacted = next(line for line in ax.get_lines() if line.get_label().startswith("contacted"))
+    assert list(contacted.get_xdata()) == list(range(-6, 6))
+
+
+def test_suppressed_campaign_group_is_absent_and_said_so(sample_results):
+    ax = plots.campaign_hand_in(sample_results.campaign_hand_in)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["contacted (n = 23)"]
+    assert "Not shown: not contacted" in _texts(ax)
+
+
+def test_conference_bars_leave_out_suppressed_cells(sample_results):
+    outcomes = sample_results.conference_outcomes
+    ax = plots.conference_attendance(outcomes)
+    drawn = sum(p.get_width() for p in ax.patches)
+    assert drawn == outcomes["n"].sum()  # only cells with n >= k
+    assert f"{int(outcomes['suppressed'].sum())} small cells not shown" in _texts(ax)
+
+
+def test_small_groups_never_drawn_in_hand_made_frames():
+    frame = pd.DataFrame({"personal_contacts": ["0", "1", "2"],
+                          "estimate": [80.0, np.nan, 70.0], "ci_low": [78.0, np.nan, 65.0],
+                          "ci_high": [82.0, np.nan, 75.0], "n": [50, 4, 20],
+                          "suppressed": [False, True, False]})
+    ax = plots.dose_response(frame)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "2"]
+    assert "1 small groups not shown" in _texts(ax)
+
+
+def test_forest_has_each_school_and_the_pooled_diamond(sample_results):
+    ax = plots.forest(sample_results.effects_by_school)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:3] == ["school 101", "school 102", "school 103"]
+    assert labels[3].startswith("pooled (I² =")
+    assert len(ax.patches) == 1  # the diamond
+
+
+def test_funnel_draws_limits_and_every_school(sample_results):
+    ax = plots.funnel(sample_results.school_completion)
+    assert len(ax.collections[0].get_offsets()) == 3
+    assert len(ax.get_lines()) == 5  # four limits and the division's mean
+    assert "chance" in _texts(ax)
+
+
+def test_completion_by_week_and_invitations(sample_results):
+    ax = plots.completion_by_week(sample_results.completion_by_week,
+                                  sample_results.contact_activity)
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "school 101", "school 102", "school 103"]
+    assert "small school-weeks not shown" in _texts(ax)
+    ax = plots.invitations(sample_results.invitations)
+    assert len(ax.patches) == 6 and "associated with" in _texts(ax)
+
+
+def test_only_plots_imports_matplotlib():
+    from pathlib import Path
+
+    package = Path(plots.__file__).parent
+    importers = {p.name for p in package.rglob("*.py")
+                 if "import matplotlib" in p.read_text() or "seaborn" in p.read_text()}
+    assert importers == {"plots.py"}

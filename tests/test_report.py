@@ -1,0 +1,115 @@
+"""The HTML report: built by the command from the raw sample, free of anything that names a
+student, and rendered in a real headless Chromium (Debian's package)."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import SAMPLE
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    done = subprocess.run([sys.executable, "-m", "engagement.cli", "report", str(SAMPLE),
+                           "--out", str(out), "--quiet"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return out / "report.html"
+
+
+def _visible_text(page: str) -> str:
+    """The page without its embedded images (base64 has every digit and letter)."""
+    return re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", page)
+
+
+def _raw_people() -> tuple[set[str], set[str], set[str]]:
+    users = pd.read_csv(SAMPLE / "oneroster" / "users.csv", dtype="str")
+    students = users[users["role"] == "student"]
+    names = set(students["givenName"] + " " + students["familyName"]) | set(
+        students["familyName"] + ", " + students["givenName"])
+    numbers = set(students["identifier"].dropna()) | set(students["sourcedId"])
+    log = pd.read_excel(SAMPLE / "contact_log_101.xlsx", dtype="str")
+    powerschool = pd.read_csv(SAMPLE / "powerschool_log.csv", dtype="str")
+    notes = set(log["Notes"].dropna()) | set(powerschool["Entry"].dropna())
+    return names, numbers, {n for n in notes if len(n) >= 12}
+
+
+def test_report_has_findings_charts_and_cleaning(report):
+    page = report.read_text(encoding="utf-8")
+    assert page.count("<img") >= 9 and "data:image/png;base64," in page
+    assert "<script" not in page  # nothing runs, nothing fetched from the web
+    assert not re.search(r"""(src|href)=["']?https?:""", page)
+    for heading in ("Key findings", "What was loaded and cleaned",
+                    "What these numbers can and cannot say"):
+        assert heading in page
+    assert "associated with completion 12.2 points higher" in page
+    assert "contact_log_101.xlsx" in page and "quarantined" in page
+    assert "import engagement" not in page  # code hidden
+
+
+def test_report_names_no_student_and_quotes_no_note(report):
+    text = _visible_text(report.read_text(encoding="utf-8"))
+    names, numbers, notes = _raw_people()
+    assert not [n for n in names if n in text]
+    assert not set(re.findall(r"\b\d{5,}\b", text)) & numbers
+    assert not [n for n in notes if n in text]
+
+
+def test_report_refuses_k_below_six(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "engagement.cli", "report", str(SAMPLE),
+                           "--out", str(tmp_path), "--k", "5"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2 and "k=5 is too small" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _chromium() -> str:
+    """Debian's chromium, installed here when absent (the test set-up), else a skip."""
+    path = shutil.which("chromium")
+    if path is None and shutil.which("apt-get") and os.geteuid() == 0:
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+        if subprocess.run(install, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False)
+            subprocess.run(install, capture_output=True, check=False)
+        path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("Debian's chromium is not installed and could not be installed here "
+                    "(apt-get install chromium needs root and a Debian mirror)")
+    return path
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = _chromium()
+    requests, errors = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri())
+        page.wait_for_load_state("load")
+        images = page.eval_on_selector_all(
+            "img", "imgs => imgs.map(i => [i.naturalWidth, i.getBoundingClientRect().width])")
+        title = page.inner_text("h1")
+        bullets = page.eval_on_selector_all("li", "items => items.length")
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=True)
+        height = page.evaluate("document.body.scrollHeight")
+        browser.close()
+    assert title == "Parent contact and assignment completion"
+    assert len(images) >= 9 and all(natural > 300 and shown > 300 for natural, shown in images)
+    assert bullets >= 8 and not errors
+    assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
+    assert shot.stat().st_size > 100_000 and height > 5000

@@ -1,0 +1,58 @@
+"""analyze(): every result frame private (groups under k blanked, no student ids) and the
+findings worded as associations with their intervals."""
+
+import pandas as pd
+import pytest
+
+from engagement import analyze
+
+COUNT_COLUMNS = ("n", "n_students", "n_families", "n_treated")
+
+
+def test_every_aggregate_shown_has_at_least_k(sample_results):
+    k = sample_results.k
+    for name, frame in sample_results.frames.items():
+        assert "student_id" not in frame.columns, name
+        counts = [c for c in COUNT_COLUMNS if c in frame.columns]
+        if not counts or "suppressed" not in frame:
+            continue
+        small = (frame[counts[0]] > 0) & (frame[counts[0]] < k)
+        assert frame.loc[small, "suppressed"].all(), name
+        numbers = frame.loc[small].select_dtypes("number").drop(columns=counts, errors="ignore")
+        numbers = numbers.drop(columns=["grade_level", "day", "ci_level", "relative_week",
+                                        "n_comparison", "n_clusters"], errors="ignore")
+        assert numbers.isna().all().all(), f"{name}: a value of a group under {k} is shown"
+
+
+def test_counts_that_are_the_outcome_are_blanked_too(sample_results):
+    outcomes = sample_results.conference_outcomes
+    assert outcomes["suppressed"].any()
+    assert outcomes.loc[outcomes["suppressed"], "n"].isna().all()
+
+
+def test_findings_say_associated_with_intervals_and_n(sample_results):
+    findings = sample_results.findings()
+    personal = next(f for f in findings if f.startswith("Reaching the family"))
+    assert "associated with completion 12.2 points higher" in personal
+    assert "95% CI +10.7 to +13.7" in personal and "1,167 contacts" in personal
+    assert any("bulletin or newsletter" in f and "no clear association" in f for f in findings)
+    assert any("would have said +18.0 points" in f for f in findings)
+    assert any("T0022 contacted 24 families" in f for f in findings)
+
+
+def test_results_show_as_short_summaries(sample_results, sample_dataset):
+    page = sample_results._repr_html_()
+    assert page.count("<li>") == len(sample_results.findings()) and len(page) < 5000
+    assert "<table>" in sample_dataset._repr_html_()
+    assert "| file |" in sample_dataset.report._repr_markdown_()
+
+
+def test_k_below_six_is_refused(sample_dataset):
+    with pytest.raises(ValueError, match="k=5 is too small"):
+        analyze(sample_dataset, k=5)
+
+
+def test_write_gives_one_csv_per_frame(sample_results, tmp_path):
+    sample_results.write(tmp_path)
+    for name, frame in sample_results.frames.items():
+        assert len(pd.read_csv(tmp_path / f"{name}.csv")) == len(frame)
