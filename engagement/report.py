@@ -105,32 +105,37 @@ def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL
 
 
 class Table:
-    """A result frame shown as a short, readable HTML table: chosen columns under plain
-    names, numbers rounded for display only, suppressed values shown as "< k"."""
+    """A result frame shown as a short, readable table: chosen columns under plain names,
+    numbers rounded for display only, suppressed values shown as "< k"."""
 
     def __init__(self, frame, columns: dict[str, str], *, digits: int = 1, k: int = MIN_CELL):
         self.frame, self.columns, self.digits, self.k = frame, columns, digits, k
 
-    def _cell(self, value, suppressed: bool) -> str:
-        if suppressed and (value is None or value != value):
-            return f"&lt; {self.k}"
+    def _format(self, value, suppressed: bool) -> str:
+        if value is None or value != value:  # None, NaN, NA
+            return f"< {self.k}" if suppressed else ""
         if isinstance(value, float):
-            if value != value:
-                return ""
             return f"{value:,.{self.digits}f}" if value % 1 else f"{value:,.0f}"
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             return f"{value:,}"
-        return html.escape(str(value))
+        return str(value)
+
+    def rows(self) -> list[list[str]]:
+        """The table's cells as the reader sees them."""
+        hidden = (self.frame["suppressed"].tolist() if "suppressed" in self.frame
+                  else [False] * len(self.frame))
+        return [[self._format(row[c], bool(h)) for c in self.columns]
+                for row, h in zip(self.frame.to_dict("records"), hidden, strict=True)]
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(name)}</th>" for name in self.columns.values())
-        hidden = (self.frame["suppressed"].to_numpy() if "suppressed" in self.frame
-                  else [False] * len(self.frame))
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{self._cell(row[c], bool(h))}</td>" for c in self.columns)
-            + "</tr>" for row, h in zip(self.frame.to_dict("records"), hidden, strict=True))
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
+                       + "</tr>" for row in self.rows())
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
-        return self.frame[list(self.columns)].rename(columns=self.columns).to_string(
-            index=False)
+        names = list(self.columns.values())
+        cells = [names, *self.rows()]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(names))]
+        return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
+                         for row in cells)
