@@ -75,6 +75,17 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analysis_options(p: argparse.ArgumentParser) -> None:
+    """The options every command that analyses a folder shares."""
+    p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--window-days", type=int, default=21)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--k", type=int, default=10,
+                   help="groups smaller than this are suppressed (default 10, at least 6)")
+    p.add_argument("--quiet", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="engagement",
@@ -106,23 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_clean)
 
     p = sub.add_parser("analyze", help="estimate how contact relates to completion")
-    p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--window-days", type=int, default=21)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--k", type=int, default=10,
-                   help="groups smaller than this are suppressed (default 10, at least 6)")
-    p.add_argument("--quiet", action="store_true")
+    _analysis_options(p)
     p.set_defaults(run=_analyze)
 
     p = sub.add_parser("report", help="a single HTML report a principal can open")
-    p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--window-days", type=int, default=21)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--k", type=int, default=10,
-                   help="groups smaller than this are suppressed (default 10, at least 6)")
-    p.add_argument("--quiet", action="store_true")
+    _analysis_options(p)
     p.set_defaults(run=_report)
     return parser
 
