@@ -75,6 +75,25 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from engagement.analysis import Design
+    from engagement.cleaning import load
+    from engagement.findings import check, format_check, read_findings
+    from engagement.results import analyze
+
+    claims = read_findings(args.findings)  # a bad file fails before the long part
+    dataset = load(args.data)
+    design = Design(window_days=args.window_days, seed=args.seed)
+    results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
+    table = check(claims, results, dataset.tables)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+    print(format_check(table, design.confidence))
+    # Non-zero unless every claim is reproduced, so a division's own CI can run it.
+    return 0 if (table["verdict"] == "reproduced").all() else 1
+
+
 def _analysis_options(p: argparse.ArgumentParser) -> None:
     """The options every command that analyses a folder shares."""
     p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
@@ -123,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="a single HTML report a principal can open")
     _analysis_options(p)
     p.set_defaults(run=_report)
+
+    p = sub.add_parser("check", help="recompute published claims and judge each one")
+    p.add_argument("findings", type=Path, help="a findings file (TOML) of claims")
+    p.add_argument("--data", type=Path, required=True, help="a raw or a cleaned folder")
+    p.add_argument("--out", type=Path, default=None, help="also write the verdicts as CSV")
+    p.add_argument("--window-days", type=int, default=21)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=_check)
     return parser
 
 
