@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -30,11 +31,31 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record(out: Path, data_dir: Path, command: str, parameters: dict, dataset=None,
+            quiet: bool = False) -> None:
+    """Write the run record into ``out``; say so if the inputs changed since the last run
+    written there."""
+    from engagement import manifest
+
+    if (out / manifest.NAME).is_file() and not quiet:
+        before = manifest.read(out)
+        if before["inputs"]["folder"] == str(data_dir.resolve()):
+            changed = manifest.changes(before["inputs"])
+            if changed:
+                print("Inputs changed since the last run written here: " + "; ".join(changed))
+    report = dataset.report if dataset is not None and dataset.report.accounts else None
+    manifest.write(out, manifest.build(data_dir, command=command, parameters=parameters,
+                                       report=report))
+
+
 def _clean(args: argparse.Namespace) -> int:
     from engagement.cleaning import clean_folder
 
     dataset = clean_folder(args.raw_dir, args.out, config=args.config, key_file=args.key_file,
                            keep_notes=args.keep_notes, dayfirst=args.dayfirst)
+    _record(args.out, args.raw_dir, "clean", {
+        "config": str(args.config) if args.config else None, "keep_notes": args.keep_notes,
+        "pseudonyms": args.key_file is not None, "dayfirst": args.dayfirst}, dataset, args.quiet)
     if not args.quiet:
         print(dataset.report.summary())
         print(f"Wrote {', '.join(dataset.tables)} (Parquet), quarantine.csv and "
@@ -51,6 +72,8 @@ def _analyze(args: argparse.Namespace) -> int:
     design = Design(window_days=args.window_days, seed=args.seed)
     results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
     results.write(args.out)
+    _record(args.out, args.data_dir, "analyze", {**asdict(design), "k": args.k}, dataset,
+            args.quiet)
     if not args.quiet:
         for row in results.headline().itertuples():
             if pd.isna(row.estimate):
@@ -66,10 +89,14 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from engagement.analysis import Design
     from engagement.report import build_report
 
     path = build_report(args.data_dir, args.out, k=args.k, window_days=args.window_days,
                         seed=args.seed, progress=not args.quiet)
+    _record(args.out, args.data_dir, "report", {
+        **asdict(Design(window_days=args.window_days, seed=args.seed)), "k": args.k},
+        quiet=args.quiet)
     if not args.quiet:
         print(f"Wrote {path}: open it in a browser")
     return 0
@@ -92,6 +119,22 @@ def _check(args: argparse.Namespace) -> int:
     print(format_check(table, design.confidence))
     # Non-zero unless every claim is reproduced, so a division's own CI can run it.
     return 0 if (table["verdict"] == "reproduced").all() else 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from engagement import manifest
+
+    record = manifest.read(args.folder)
+    changed = manifest.changes(record["inputs"], args.data)
+    if "cleaned_from" in record:
+        changed += [f"(raw) {c}" for c in manifest.changes(record["cleaned_from"])]
+    if changed:
+        print(f"{args.folder}: inputs differ from the run record:")
+        print("\n".join(f"- {c}" for c in changed))
+        return 1
+    n = len(record["inputs"]["files"])
+    print(f"{args.folder}: all {n} input files are byte-for-byte those of the run record")
+    return 0
 
 
 def _analysis_options(p: argparse.ArgumentParser) -> None:
@@ -152,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_check)
+
+    p = sub.add_parser("verify", help="check a results folder's inputs against its run record")
+    p.add_argument("folder", type=Path, help="a folder the engagement command wrote")
+    p.add_argument("--data", type=Path, default=None,
+                   help="the input folder, if it has moved since the run")
+    p.set_defaults(run=_verify)
     return parser
 
 
