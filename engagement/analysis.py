@@ -155,8 +155,12 @@ def _estimate(rows: pd.DataFrame, design: Design, rng: np.random.Generator) -> d
     att = a.sum() / t.sum()
     after_t = p1.sum() / t.sum()
     draws = _bootstrap(rng, len(students), design.n_boot)
-    att_b = (draws @ a) / (draws @ t)
-    after_b = (draws @ p1) / (draws @ t)
+    # With few contacted students a resample can hold none: undefined, left out of the
+    # interval (such estimates fall under k and are not shown anyway).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        att_b = (draws @ a) / (draws @ t)
+        after_b = (draws @ p1) / (draws @ t)
+        naive_b = (draws @ naive) / (draws @ t)
     # Baseline equivalence after matching: each comparison row weighted as in the estimate.
     weight = np.where(treated, 0.0, n_t / n_c)
     control_before = np.sum(weight * rows["before"]) / weight.sum()
@@ -165,7 +169,7 @@ def _estimate(rows: pd.DataFrame, design: Design, rng: np.random.Generator) -> d
     control_rows = rows[~treated]
     return {
         "att": att, "att_b": att_b, "after": after_t, "after_b": after_b,
-        "naive": naive.sum() / t.sum(), "naive_b": (draws @ naive) / (draws @ t),
+        "naive": naive.sum() / t.sum(), "naive_b": naive_b,
         "n_treated": int(treated.sum()), "n_comparison": int(control_rows["student_id"].nunique()),
         "n_clusters": int(len(students)),
         "baseline_sd": float((treated_before - control_before) / pooled_sd)

@@ -667,10 +667,12 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
     ``quarantine.csv``."""
     if quarantine.empty:
         return pd.DataFrame(columns=["file", "reason", "rows"])
-    # Only reasons about a student quote a person ("student 'Ava Smith' matches no...").
+    # Reasons that quote a person: "student 'Ava Smith' matches no roster name...", and
+    # repeated keys that list a student's id: "student_id and assignment_id (344097, ...)".
     reason = quarantine["reason"].astype("str").str.replace(
         r"^student '.*?'( is not on the roster| matches no roster name).*$",
-        r"a student\1 (details in quarantine.csv)", regex=True)
+        r"a student\1 (details in quarantine.csv)", regex=True).str.replace(
+        r"^(.*student_(?:id|number).*?) \([^)]*\)", r"\1 (…)", regex=True)
     return (quarantine.assign(reason=reason).groupby(["file", "reason"]).size()
             .rename("rows").reset_index().sort_values(["file", "rows"],
                                                       ascending=[True, False]))

@@ -171,12 +171,12 @@ def student_week_panel(tables: dict[str, pd.DataFrame], *,
 
 def contact_activity(contacts: pd.DataFrame, *, timezone: str = "America/Edmonton"
                      ) -> pd.DataFrame:
-    """School-initiated contacts per school week and mode, with the number of students
-    contacted (the count that small-cell suppression looks at)."""
+    """School-initiated contacts per week and mode, across the schools given, with the
+    number of students contacted (the count that small-cell suppression looks at)."""
     c = contacts[contacts["initiator"].astype("str") == "school"]
     c = c.assign(week=_week_start(c["contact_at"], timezone).dt.date,
                  mode=c["mode"].astype("str"))
-    return c.groupby(["school_id", "week", "mode"], observed=True).agg(
+    return c.groupby(["week", "mode"], observed=True).agg(
         contacts=("contact_id", "size"), n_students=("student_id", "nunique")).reset_index()
 
 

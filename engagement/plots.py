@@ -88,7 +88,8 @@ def completion_by_week(completion: pd.DataFrame, activity: pd.DataFrame | None =
                 label=f"school {school}", lw=1.8)
     ax.set_ylabel("work completed (%)")
     ax.set_title("Completion by school week")
-    hidden = _hidden(completion)
+    note = (f"n = {int(completion['n'].sum()):,} assignments due. "
+            f"{_hidden(completion)} small school-weeks not shown (privacy).")
     if activity is not None and len(activity):
         bars = ax.twinx()
         shown = activity[~activity["suppressed"]].assign(week=lambda f: pd.to_datetime(
@@ -98,17 +99,17 @@ def completion_by_week(completion: pd.DataFrame, activity: pd.DataFrame | None =
             bars.bar(shown.index, shown[column], bottom=bottom, width=5, color=colour,
                      alpha=0.35, label=f"{column} contacts")
             bottom += shown[column].to_numpy()
-        bars.set_ylim(0, 3.5 * max(bottom.max(), 1))  # bars in the lower part only
+        bars.set_ylim(0, 3.5 * max(bottom.max(initial=0), 1))  # bars in the lower part only
         bars.set_ylabel("school contacts per week")
         bars.grid(False)
         bars.spines["top"].set_visible(False)
         handles = ax.get_legend_handles_labels()[0] + bars.get_legend_handles_labels()[0]
         ax.legend(handles=handles, loc="upper right", fontsize=8, ncols=2)
-        hidden += _hidden(activity)
+        note += (f" Contact bars: {_hidden(activity)} small week-and-kind cells not shown "
+                 "(privacy).")
     else:
         ax.legend(loc="lower left", fontsize=8)
-    _footnote(ax, f"n = {int(completion['n'].sum()):,} assignments due; "
-                  f"{hidden} small school-weeks not shown (privacy).")
+    _footnote(ax, note)
     return ax
 
 
@@ -119,7 +120,7 @@ def event_study(curve: pd.DataFrame, effects: pd.DataFrame | None = None, *,
     comparison (band: the interval of the difference, drawn around the contacted line),
     with the naive before/after drawn beside the matched estimate
     (``results.event_study``, ``results.effects``)."""
-    c = curve[curve["mode"] == mode].sort_values("relative_week")
+    c = curve[curve["mode"] == mode].sort_values("relative_week") if len(curve) else curve
     if c.empty:
         ax.text(0.5, 0.5, f"no {mode} contacts to study", ha="center", transform=ax.transAxes)
         return ax
@@ -183,7 +184,8 @@ def effects_by_channel(effects: pd.DataFrame, *, scope: str = "division", ax: Ax
                     va="center", fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [ESTIMAND_LABELS[n] for n in e.index])
-    ax.set_xlabel("difference in work completed, percentage points (95% interval)")
+    level = f"{e['ci_level'].dropna().iloc[0]:.0%}" if e["ci_level"].notna().any() else "95%"
+    ax.set_xlabel(f"difference in work completed, percentage points ({level} interval)")
     ax.set_title("How completion changed after each kind of contact")
     ax.margins(x=0.25)
     _footnote(ax, "Matched comparison groups; associated with, not proven to cause. "

@@ -38,7 +38,10 @@ from engagement.metrics import (
 )
 from engagement.pooling import pool_schools
 from engagement.privacy import MIN_CELL, suppress
+from engagement.schema import TABLES
 
+EVENT_STUDY_COLUMNS = ["mode", "relative_week", "contacted", "comparison", "difference",
+                       "ci_low", "ci_high", "ci_level", "n_treated", "n_comparison"]
 HEADLINE = ["att_personal_contact", "att_written_contact", "att_conference_attended",
             "att_broadcast", "naive_before_after_personal"]
 PLAIN_NAMES = {
@@ -88,7 +91,7 @@ class Results:
         for estimand, row in head.iterrows():
             if estimand == "naive_before_after_personal":
                 continue
-            out.append(_effect_sentence(estimand, row, self.design.window_days))
+            out.append(_effect_sentence(estimand, row, self.design.window_days, self.k))
         if {"att_personal_contact", "naive_before_after_personal"} <= set(head.index):
             honest = head.loc["att_personal_contact", "estimate"]
             naive = head.loc["naive_before_after_personal", "estimate"]
@@ -107,7 +110,8 @@ class Results:
         inv = self.invitations
         inv = inv[(inv["level"] == "invitation") & inv["estimate"].notna()]
         if len(inv) == 2:
-            parts = [f"{r.estimate:.0f}% when invited by {r.invitation} (n = {r.n:,})"
+            parts = [f"{r.estimate:.0f}% when invited by {r.invitation} ({r.ci_level:.0%} CI "
+                     f"{r.ci_low:.0f} to {r.ci_high:.0f}%; n = {r.n:,})"
                      for r in inv.itertuples()]
             out.append("Conference attendance: " + "; ".join(parts) + ". Teachers choose whom "
                        "to call, so this is associated with, not caused by, the invitation.")
@@ -122,7 +126,7 @@ class Results:
                 text += (f" Of the {last['n']} contacted students who had not handed in "
                          f"'{last['assignment']}', {week['handed_in'].iloc[0]:.0f} had within "
                          f"7 days of the first call and {last['handed_in']:.0f} within "
-                         f"{last['day']}.")
+                         f"{last['day']} days.")
             others = mine[(mine["group"] == "not contacted")]
             if len(others) and others["suppressed"].all():
                 text += (f" Fewer than {self.k} students missing it were not called, too few "
@@ -141,10 +145,13 @@ class Results:
         return "Results:\n" + "\n".join(f"- {s}" for s in self.findings())
 
 
-def _effect_sentence(estimand: str, row: pd.Series, window: int) -> str:
+def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
     what = PLAIN_NAMES[estimand]
+    if pd.isna(row["estimate"]) and row.get("suppressed", False):
+        return f"{what.capitalize()}: not shown, fewer than {k} cases (privacy)."
     if pd.isna(row["estimate"]):
-        return f"{what.capitalize()}: not estimable ({row['method']})."
+        reason = row["method"].removeprefix("not estimable: ")
+        return f"{what.capitalize()}: not estimable ({reason})."
     low, high = row["ci_low"], row["ci_high"]
     if low > 0 or high < 0:
         verb = "higher" if row["estimate"] > 0 else "lower"
@@ -154,7 +161,7 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int) -> str:
         said = "showed no clear association with completion"
     n = f"{int(row['n_treated']):,} "
     if estimand == "att_broadcast":
-        n += "weeks with one"
+        n += f"weeks with one, against {int(row['n_comparison']):,} without"
     elif estimand == "att_conference_attended":
         n += f"families who attended, against {int(row['n_comparison']):,} who did not"
     else:
@@ -170,6 +177,9 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     ``progress`` shows a bar (in Jupyter or the terminal) over the steps.
     """
     tables = dataset.tables if isinstance(dataset, Dataset) else dataset
+    if missing := [t for t in TABLES if t not in tables]:
+        raise ValueError(f"the analysis needs all seven tables; missing: {', '.join(missing)}. "
+                         "Add the exports that hold them (an empty table is fine)")
     design = design or Design()
     from tqdm.auto import tqdm  # imported here: a progress bar only when asked for
 
@@ -184,12 +194,14 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     step("matched rows")
     table = effects(tables, design=design, prepared=prepared)
     frames["effects"] = suppress(table, n="n_treated", values=_estimates(table), k=k)
-    frames["effects_by_school"] = suppress(pool_schools(table), n="n_treated",
-                                           values=_estimates(table), k=k)
+    frames["effects_by_school"] = suppress(pool_schools(table), n="n_treated", k=k,
+                                           values=_estimates(table) + ["p_value",
+                                                                       "p_adjusted"])
     step("effects")
     studies = [event_study(tables, mode=m, design=design, prepared=prepared)
                for m in ("personal", "written")]
-    curves = pd.concat([curve for curve, _ in studies])
+    curves = pd.concat([curve for curve, _ in studies if len(curve)]) if any(
+        len(curve) for curve, _ in studies) else pd.DataFrame(columns=EVENT_STUDY_COLUMNS)
     frames["event_study"] = suppress(curves, n="n_treated", k=k, values=[
         "contacted", "comparison", "difference", "ci_low", "ci_high"])
     frames["pretrend"] = pd.DataFrame([check for _, check in studies if check])
@@ -223,7 +235,7 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     frames["conference_outcomes"] = suppress(
         conference_outcomes(tables["conferences"], tables["students"]), n="n", values=["n"], k=k)
     step("conferences")
-    campaigns = find_campaigns(tables["contacts"])
+    campaigns = find_campaigns(tables["contacts"], min_families=max(10, k))
     graded = results_by_class(tables) if len(campaigns) else None
     hand_in = [campaign_hand_in(tables, c, results=graded).assign(staff_id=c["staff_id"])
                for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows

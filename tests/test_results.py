@@ -56,3 +56,52 @@ def test_write_gives_one_csv_per_frame(sample_results, tmp_path):
     sample_results.write(tmp_path)
     for name, frame in sample_results.frames.items():
         assert len(pd.read_csv(tmp_path / f"{name}.csv")) == len(frame)
+
+
+def test_a_small_school_is_blanked_p_values_included(small_division):
+    from engagement.sample import canonical_tables
+
+    tables = canonical_tables(small_division)
+    contacts = tables["contacts"]
+    school = contacts["school_id"].astype(str)
+    # School 101 keeps only a handful of its contacts: its estimates fall under k.
+    few = contacts[(school != "101") | (contacts.index.isin(contacts[school == "101"].index[:6]))]
+    results = analyze({**tables, "contacts": few})
+    rows = results.effects_by_school
+    small = rows[(rows["scope"] == "101") & rows["estimand"].str.contains("personal")]
+    assert small["suppressed"].all()
+    assert small[["estimate", "ci_low", "ci_high", "p_value", "p_adjusted"]].isna().all().all()
+
+
+def test_no_contacts_at_all_still_gives_results(small_division):
+    from engagement.sample import canonical_tables
+
+    tables = canonical_tables(small_division)
+    results = analyze({**tables, "contacts": tables["contacts"].iloc[:0]})
+    personal = results.headline().set_index("estimand").loc["att_personal_contact"]
+    assert pd.isna(personal["estimate"]) and "not estimable" in personal["method"]
+    assert results.event_study.empty and results.campaigns.empty
+    assert any(f.startswith("Reaching the family in person or by phone: not estimable")
+               for f in results.findings())
+
+
+def test_a_missing_table_is_named(small_division):
+    from engagement.sample import canonical_tables
+
+    tables = canonical_tables(small_division)
+    del tables["broadcasts"]
+    with pytest.raises(ValueError, match="missing: broadcasts"):
+        analyze(tables)
+
+
+def test_quarantine_summary_masks_student_ids_and_names():
+    from engagement.cleaning import quarantine_summary
+
+    q = pd.DataFrame({"file": ["r.csv"] * 3, "reason": [
+        "student_id and assignment_id (344097, A000078) appears on an earlier line with "
+        "different values; keep one in the export",
+        "student 'Ava Li' matches no roster name; closest: 'Ava Lu' (0.80)",
+        "channel 'Seesaw' is not a known spelling"]})
+    text = " ".join(quarantine_summary(q)["reason"])
+    assert "344097" not in text and "Ava" not in text and "'Seesaw'" in text
+    assert "student_id and assignment_id (…) appears on an earlier line" in text
