@@ -121,6 +121,28 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if (table["verdict"] == "reproduced").all() else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from engagement.analysis import Design
+    from engagement.cleaning import load
+    from engagement.publish import export
+    from engagement.results import analyze
+
+    if not args.publishable:
+        raise ValueError("only publishable exports exist: add --publishable (the cleaned, "
+                         "student-level tables come from `engagement clean`)")
+    dataset = load(args.data_dir)
+    design = Design(window_days=args.window_days, seed=args.seed)
+    results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
+    written = export(dataset.tables, args.out, effects=results.effects, k=args.k)
+    _record(args.out, args.data_dir, "export", {**asdict(design), "k": args.k}, dataset,
+            args.quiet)
+    if not args.quiet:
+        print(f"Wrote {', '.join(p.name for p in written)} and README.md to {args.out}: "
+              f"counts by school and grade, cells under {args.k} hidden (x), and enough "
+              "others hidden that none can be worked out from the totals")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     from engagement import manifest
 
@@ -195,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_check)
+
+    p = sub.add_parser("export", help="aggregates safe to share between schools")
+    p.add_argument("--publishable", action="store_true",
+                   help="suppressed aggregates only (required: the only kind of export)")
+    _analysis_options(p)
+    p.set_defaults(run=_export)
 
     p = sub.add_parser("verify", help="check a results folder's inputs against its run record")
     p.add_argument("folder", type=Path, help="a folder the engagement command wrote")
