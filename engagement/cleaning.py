@@ -651,6 +651,23 @@ class Dataset:
         counts = ", ".join(f"{t} {len(f):,}" for t, f in self.tables.items())
         return f"Dataset({counts}; quarantined {len(self.quarantine):,})"
 
+    def school(self, school_id: str) -> Dataset:
+        """The same dataset for one school: its students, their results, its contacts,
+        conferences, broadcasts and classes. The cleaning report stays the whole one."""
+        school_id = str(school_id)
+        known = set(self.tables["students"]["school_id"].astype("str"))
+        if school_id not in known:
+            raise ValueError(f"school {school_id!r} is not in the data; schools: "
+                             f"{', '.join(sorted(known))}")
+        tables = {}
+        for name, frame in self.tables.items():
+            if "school_id" in frame:
+                tables[name] = frame[frame["school_id"].astype("str") == school_id]
+        students = set(tables["students"]["student_id"])
+        tables["results"] = self.tables["results"][
+            self.tables["results"]["student_id"].isin(students)]
+        return Dataset({t: tables[t] for t in self.tables}, self.report, self.quarantine)
+
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><td>{t}</td><td style='text-align:right'>{len(f):,}</td></tr>"
                        for t, f in self.tables.items())

@@ -143,6 +143,21 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replicate(args: argparse.Namespace) -> int:
+    from engagement.analysis import Design
+    from engagement.report import replicate
+
+    pages = replicate(args.data_dir, args.out, k=args.k, window_days=args.window_days,
+                      seed=args.seed, progress=not args.quiet)
+    _record(args.out, args.data_dir, "replicate", {
+        **asdict(Design(window_days=args.window_days, seed=args.seed)), "k": args.k,
+        "by": args.by}, quiet=args.quiet)
+    if not args.quiet:
+        print(f"Wrote {pages[0]} (the division, pooled) and {len(pages) - 1} school reports "
+              f"to {args.out}")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     from engagement import manifest
 
@@ -217,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_check)
+
+    p = sub.add_parser("replicate", help="the same report for every school, and the pooled "
+                                         "division summary")
+    p.add_argument("--by", choices=["school"], default="school")
+    _analysis_options(p)
+    p.set_defaults(run=_replicate)
 
     p = sub.add_parser("export", help="aggregates safe to share between schools")
     p.add_argument("--publishable", action="store_true",

@@ -83,9 +83,14 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
 
 
 def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
-                 window_days: int = 21, seed: int = 0, progress: bool = True) -> Path:
+                 window_days: int = 21, seed: int = 0, progress: bool = True,
+                 school: str | None = None, name: str = "report.html",
+                 school_reports: list[tuple[str, str]] | None = None) -> Path:
     """Run the report notebook on ``data_dir`` (raw exports or a cleaned folder) and write
-    ``out_dir/report.html``. Groups under ``k`` (at least 6) are suppressed throughout."""
+    ``out_dir/name``. Groups under ``k`` (at least 6) are suppressed throughout.
+
+    ``school`` narrows the report to one school; ``school_reports`` (school, file name)
+    pairs are linked from a division report."""
     if k < 6:
         raise ValueError(f"k={k} is too small to protect students; use 6 or more (default 10)")
     data_dir = Path(data_dir).resolve()
@@ -96,12 +101,38 @@ def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL
     out.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(TEMPLATE, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, parameters_cell(data_dir=str(data_dir), k=k,
-                                            window_days=window_days, seed=seed))
+    nb.cells.insert(at + 1, parameters_cell(
+        data_dir=str(data_dir), k=k, window_days=window_days, seed=seed,
+        school=None if school is None else str(school),
+        school_reports=[list(pair) for pair in school_reports] if school_reports else None))
     run_notebook(nb, workdir=out, progress=progress)
-    path = out / "report.html"
-    path.write_text(to_html(nb, "Parent contact and assignment completion"), encoding="utf-8")
+    path = out / name
+    title = "Parent contact and assignment completion" + (
+        f": school {school}" if school is not None else "")
+    path.write_text(to_html(nb, title), encoding="utf-8")
     return path
+
+
+def replicate(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
+              window_days: int = 21, seed: int = 0, progress: bool = True) -> list[Path]:
+    """The same report for every school, and the division summary that pools them
+    (``division.html``, with the forest plot, I² and links to each school's report).
+
+    Raw exports are cleaned once, into ``out_dir/clean``."""
+    from engagement.cleaning import clean_folder, load
+
+    out = Path(out_dir)
+    data_dir = Path(data_dir)
+    if not (data_dir / "students.parquet").exists():
+        clean_folder(data_dir, out / "clean")
+        data_dir = out / "clean"
+    schools = sorted(load(data_dir).students["school_id"].astype("str").unique())
+    options = {"k": k, "window_days": window_days, "seed": seed, "progress": progress}
+    pages = [build_report(data_dir, out, school=s, name=f"school_{s}.html", **options)
+             for s in tqdm(schools, desc="schools", disable=not progress, leave=False)]
+    links = [(s, p.name) for s, p in zip(schools, pages, strict=True)]
+    return [build_report(data_dir, out, name="division.html", school_reports=links,
+                         **options), *pages]
 
 
 class Table:
@@ -114,9 +145,11 @@ class Table:
     def _format(self, value, suppressed: bool) -> str:
         if value is None or value != value:  # None, NaN, NA
             return f"< {self.k}" if suppressed else ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         if isinstance(value, float):
             return f"{value:,.{self.digits}f}" if value % 1 else f"{value:,.0f}"
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int):
             return f"{value:,}"
         return str(value)
 

@@ -145,6 +145,20 @@ class Results:
         return "Results:\n" + "\n".join(f"- {s}" for s in self.findings())
 
 
+def school_comparison(by_school: pd.DataFrame, estimand: str = "att_personal_contact"
+                      ) -> pd.DataFrame:
+    """Each school's estimate beside the pooled one, in school order (not ranked), with
+    ``noisy`` marking a school whose interval is more than twice as wide as the typical
+    school's: its estimate says little on its own."""
+    e = by_school[by_school["estimand"] == estimand]
+    schools = e[e["scope"] != "pooled"].sort_values("scope")
+    width = schools["ci_high"] - schools["ci_low"]
+    schools = schools.assign(noisy=width > 2 * width.median())
+    pooled = e[e["scope"] == "pooled"].assign(noisy=False)
+    out = pd.concat([schools, pooled], ignore_index=True)
+    return out.assign(i2_percent=100 * out["i2"])
+
+
 def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
     what = PLAIN_NAMES[estimand]
     if pd.isna(row["estimate"]) and row.get("suppressed", False):
@@ -153,10 +167,11 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
         reason = row["method"].removeprefix("not estimable: ")
         return f"{what.capitalize()}: not estimable ({reason})."
     low, high = row["ci_low"], row["ci_high"]
+    after = "the week after" if estimand == "att_broadcast" else f"the {window} days after"
     if low > 0 or high < 0:
         verb = "higher" if row["estimate"] > 0 else "lower"
         said = (f"was associated with completion {abs(row['estimate']):.1f} points {verb} in "
-                f"the {window} days after")
+                f"{after}")
     else:
         said = "showed no clear association with completion"
     n = f"{int(row['n_treated']):,} "

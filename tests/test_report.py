@@ -113,3 +113,19 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert bullets >= 8 and not errors
     assert [r for r in requests if not r.startswith(("file:", "data:"))] == []
     assert shot.stat().st_size > 100_000 and height > 5000
+
+
+def test_replicate_writes_each_school_and_the_pooled_division(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "engagement.cli", "replicate", str(SAMPLE),
+                           "--by", "school", "--out", str(tmp_path), "--quiet"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    division = (tmp_path / "division.html").read_text(encoding="utf-8")
+    assert "School by school" in division
+    assert "noisy" in division and "I² (%)" in division
+    for school in ("101", "102", "103"):
+        assert f'href="school_{school}.html"' in division
+        page = (tmp_path / f"school_{school}.html").read_text(encoding="utf-8")
+        assert f"Parent contact and assignment completion: school {school}" in page
+        assert "School by school" not in page and "400 students in 1 school(s)" in page
+    assert (tmp_path / "manifest.json").exists() and (tmp_path / "clean").is_dir()
