@@ -697,9 +697,11 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
 
 def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
                  config: str | Path | None = None, key_file: str | Path | None = None,
-                 keep_notes: bool = False, dayfirst: bool | None = None) -> Dataset:
+                 keep_notes: bool = False, dayfirst: bool | None = None,
+                 progress: bool = False) -> Dataset:
     """Read every export in ``raw_dir``, clean it, and (if ``out_dir``) write one Parquet
     file per table, ``quarantine.csv``, ``cleaning_report.json`` and ``cleaning_report.md``.
+    ``progress`` shows a bar per file read (big exports take minutes).
 
     Raises ``ValueError`` (a sentence naming the file and the fix) when it cannot
     proceed: a missing folder, no readable file, an undecidable date order.
@@ -716,7 +718,7 @@ def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
     if dayfirst is not None:
         settings.dayfirst = dayfirst
     key = read_key(key_file)
-    readings, skipped = read_folder(raw_dir, config=options)
+    readings, skipped = read_folder(raw_dir, config=options, progress=progress)
     cleaned = clean_readings(readings, settings)
     tables = {t: protect(f, key=key, keep_notes=keep_notes) for t, f in cleaned.tables.items()}
     report = CleaningReport(cleaned.accounts, skipped)

@@ -52,7 +52,8 @@ def _clean(args: argparse.Namespace) -> int:
     from engagement.cleaning import clean_folder
 
     dataset = clean_folder(args.raw_dir, args.out, config=args.config, key_file=args.key_file,
-                           keep_notes=args.keep_notes, dayfirst=args.dayfirst)
+                           keep_notes=args.keep_notes, dayfirst=args.dayfirst,
+                           progress=not args.quiet)
     _record(args.out, args.raw_dir, "clean", {
         "config": str(args.config) if args.config else None, "keep_notes": args.keep_notes,
         "pseudonyms": args.key_file is not None, "dayfirst": args.dayfirst}, dataset, args.quiet)

@@ -105,8 +105,8 @@ def _relocate(reading: Reading, prefix: str) -> Reading:
     return dataclasses.replace(reading, file=file, frame=frame)
 
 
-def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None
-                ) -> tuple[list[Reading], list[str]]:
+def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
+                progress: bool = False) -> tuple[list[Reading], list[str]]:
     """Read every export in a folder (recursively, in sorted path order).
 
     Parameters
@@ -145,7 +145,9 @@ def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None
     readings: list[Reading] = []
     skipped: list[str] = []
     done_bundles: set[Path] = set()
-    for file in files:
+    from tqdm.auto import tqdm
+
+    for file in tqdm(files, desc="reading", unit="file", disable=not progress, leave=False):
         relative = file.relative_to(folder).as_posix()
         if file.parent in bundles:
             if file.parent not in done_bundles:
