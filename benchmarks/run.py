@@ -21,9 +21,22 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 
 STAGE = r'''
-import json, resource, sys, time
+import json, resource, sys, threading, time
 from pathlib import Path
+import psutil
 stage, size, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+tree_peak = 0
+def watch():  # the report's kernel is a process of its own: sample the whole tree
+    global tree_peak
+    me = psutil.Process()
+    while True:
+        try:
+            rss = sum(p.memory_info().rss for p in [me, *me.children(recursive=True)])
+        except psutil.Error:
+            continue
+        tree_peak = max(tree_peak, rss)
+        time.sleep(0.2)
+threading.Thread(target=watch, daemon=True).start()
 start = time.perf_counter()
 if stage == "sample":
     from engagement.config import SampleConfig
@@ -68,9 +81,7 @@ elif stage == "contact_log":
     dataset = clean_folder(raw, folder / "contacts_clean")
     rows = sum(a.rows_in for a in dataset.report.accounts if a.table == "contacts")
 seconds = time.perf_counter() - start
-# The report runs in a kernel of its own: the larger of this process and its children.
-peak = max(resource.getrusage(who).ru_maxrss for who in
-           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1e6
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1e3, tree_peak) / 1e9
 print(json.dumps({"stage": stage, "students": size, "rows": rows,
                   "seconds": round(seconds, 1), "peak_gb": round(peak, 2),
                   "rows_per_second": round(rows / seconds)}))
