@@ -16,7 +16,6 @@ an estimate says "associated with", not "caused".
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -258,15 +257,18 @@ class Prepared:
     def __init__(self, tables: dict[str, pd.DataFrame], design: Design):
         self.tables = tables
         self.design = design
-        self.timeline = Timeline(result_flags(tables["results"], tables["assignments"]),
-                                 design.timezone)
+        # Every result with its flags: computed once here and shared by every analysis.
+        self.flags = result_flags(tables["results"], tables["assignments"])
+        self.timeline = Timeline(self.flags, design.timezone)
         self.contact_keys = _contact_days(self.timeline, _school_contacts(tables["contacts"]))
+        self._rows: dict[str, pd.DataFrame] = {}
 
-    @functools.cache  # noqa: B019 - one Prepared per dataset, kept while it is analysed
     def contact_rows(self, mode: str) -> pd.DataFrame:
-        events = _events_of_mode(self.tables["contacts"], mode)
-        risk = _risk_set(self.timeline, events, self.tables["students"], "contact_at")
-        return _did_rows(self.timeline, risk, self.contact_keys, self.design)
+        if mode not in self._rows:  # kept with this object, freed with it
+            events = _events_of_mode(self.tables["contacts"], mode)
+            risk = _risk_set(self.timeline, events, self.tables["students"], "contact_at")
+            self._rows[mode] = _did_rows(self.timeline, risk, self.contact_keys, self.design)
+        return self._rows[mode]
 
     def conference_rows(self) -> pd.DataFrame:
         conf = self.tables["conferences"]
@@ -345,9 +347,16 @@ def _wwc_band(sd: float) -> str:
     return f"{sd:+.2f} SD (over 0.25: groups not comparable)."
 
 
-def _school_weeks(tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFrame:
+def _flags(tables: dict[str, pd.DataFrame], prepared: Prepared | None) -> pd.DataFrame:
+    if prepared is not None:
+        return prepared.flags
+    return result_flags(tables["results"], tables["assignments"])
+
+
+def _school_weeks(tables: dict[str, pd.DataFrame], design: Design,
+                  prepared: Prepared | None = None) -> pd.DataFrame:
     """Completion of work due in each school week (Monday to Sunday, local time)."""
-    flags = result_flags(tables["results"], tables["assignments"])
+    flags = _flags(tables, prepared)
     flags = flags[flags["counted"] & flags["due_at"].notna()]
     local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
     week = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
@@ -368,8 +377,8 @@ def _within_school_difference(weights: np.ndarray, onehot: np.ndarray,
 
 
 def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                          scope: str = "division", weeks: pd.DataFrame | None = None
-                          ) -> pd.DataFrame:
+                          scope: str = "division", weeks: pd.DataFrame | None = None,
+                          prepared: Prepared | None = None) -> pd.DataFrame:
     """Completion of work due in the week after a broadcast week against weeks after no
     broadcast of that channel, within each school (school-level association).
 
@@ -378,7 +387,7 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
     """
     design = design or Design()
     rng = np.random.default_rng(design.seed + 3)
-    weeks = _school_weeks(tables, design) if weeks is None else weeks
+    weeks = _school_weeks(tables, design, prepared) if weeks is None else weeks
     b = tables["broadcasts"]
     local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
     sent = b.assign(week=local - pd.to_timedelta(local.dt.day_of_week, unit="D")
@@ -462,7 +471,7 @@ def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
     prepared = prepared or Prepared(tables, design)
     contact_rows = {m: prepared.contact_rows(m) for m in ("personal", "written")}
     conference_rows = prepared.conference_rows()
-    weeks = _school_weeks(tables, design)
+    weeks = _school_weeks(tables, design, prepared)
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
     parts = [_contact_table(contact_rows, design, "division"),
              _conference_table(conference_rows, design, "division"),
@@ -510,8 +519,8 @@ def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     return p, centre - half, centre + half
 
 
-def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = None
-                  ) -> pd.DataFrame:
+def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+                  prepared: Prepared | None = None) -> pd.DataFrame:
     """Completion over the year by the number of personal school contacts that reached
     the family (0, 1, 2, 3, 4+), one value per student, with t intervals.
 
@@ -519,7 +528,7 @@ def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = No
     contacted, it is not a dose-response effect.
     """
     design = design or Design()
-    flags = result_flags(tables["results"], tables["assignments"])
+    flags = _flags(tables, prepared)
     counted = flags[flags["counted"]]
     rate = counted.groupby("student_id", observed=True)["completed"].mean()
     calls = _events_of_mode(tables["contacts"], "personal").groupby(
@@ -538,13 +547,13 @@ def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = No
     return pd.DataFrame(out)
 
 
-def initiator_selection(tables: dict[str, pd.DataFrame], *, design: Design | None = None
-                        ) -> pd.DataFrame:
+def initiator_selection(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+                        prepared: Prepared | None = None) -> pd.DataFrame:
     """Baseline completion (the window before the contact) of students whose families
     reached out themselves, against those the school contacted: selection made visible."""
     design = design or Design()
-    flags = result_flags(tables["results"], tables["assignments"])
-    tl = Timeline(flags, design.timezone)
+    tl = prepared.timeline if prepared is not None else Timeline(
+        result_flags(tables["results"], tables["assignments"]), design.timezone)
     contacts = tables["contacts"]
     out = []
     for initiator in ("parent", "school"):
@@ -626,12 +635,18 @@ def find_campaigns(contacts: pd.DataFrame, *, min_families: int = 10, days: int 
     return pd.DataFrame(out, columns=["staff_id", "start", "end", "n_families", "students"])
 
 
-def results_by_class(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def results_by_class(tables: dict[str, pd.DataFrame], staff: list[str] | None = None
+                     ) -> pd.DataFrame:
     """Results with their assignment's class, title and due time, indexed by class (built
-    once when several campaigns are examined)."""
-    return tables["results"].merge(
-        tables["assignments"][["assignment_id", "class_id", "title", "due_at"]],
-        on="assignment_id").set_index("class_id").sort_index()
+    once when several campaigns are examined); only the classes of ``staff`` if given."""
+    assignments = tables["assignments"][["assignment_id", "class_id", "title", "due_at"]]
+    results = tables["results"]
+    if staff is not None:
+        e = tables["enrollments"]
+        classes = e.loc[e["teacher_id"].isin(staff), "class_id"].unique()
+        assignments = assignments[assignments["class_id"].isin(classes)]
+        results = results[results["assignment_id"].isin(assignments["assignment_id"])]
+    return results.merge(assignments, on="assignment_id").set_index("class_id").sort_index()
 
 
 def campaign_hand_in(tables: dict[str, pd.DataFrame], campaign: pd.Series, *,

@@ -8,8 +8,32 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 COUNTED = ("on_time", "late", "missing")
+
+
+def positions(values, index) -> np.ndarray:
+    """Where each value sits in ``index`` (-1 where it is absent).
+
+    Done in Arrow: pandas' ``get_indexer`` turns Arrow strings into Python objects, which
+    cost 1.6 GB and a second for 9M student ids; this costs a tenth of either.
+    """
+    def arrow(x):
+        a = pa.array(pd.Series(x).array)
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+        return a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
+
+    v, i = arrow(values), arrow(index)
+    try:
+        if v.type != i.type:
+            v = v.cast(i.type)
+        found = pc.index_in(v, value_set=i)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # mixed types: pandas can do it
+        return pd.Index(index).get_indexer(values)
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def result_flags(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
@@ -21,9 +45,13 @@ def result_flags(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFra
         ``student_id, assignment_id, class_id, school_id, due_at, status, completed,
         on_time, late, missing, counted`` (``counted``: inside the denominator).
     """
-    a = assignments[["assignment_id", "class_id", "school_id", "due_at"]]
-    out = results[["student_id", "assignment_id", "status"]].merge(a, on="assignment_id",
-                                                                   how="left")
+    # Each result's assignment by position, not a merge: half the memory at 30M rows.
+    at = positions(results["assignment_id"], assignments["assignment_id"])
+    known = at >= 0
+    out = results[["student_id", "assignment_id", "status"]].reset_index(drop=True)
+    for column in ("class_id", "school_id", "due_at"):
+        values = assignments[column].take(np.where(known, at, 0)).reset_index(drop=True)
+        out[column] = values if known.all() else values.where(known)
     status = out["status"].astype("str")
     return out.assign(on_time=status.eq("on_time"), late=status.eq("late"),
                       missing=status.eq("missing"), completed=status.isin(["on_time", "late"]),
@@ -38,10 +66,13 @@ def completion_by(flags: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out.assign(completion_rate=out["completed"] / out["n"])
 
 
-def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame, *,
+                       flags: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per assignment: n_students, n_submitted, pct_submitted, pct_late (late
-    among submitted), mean_score, sd_score (scores of submitted work)."""
-    flags = result_flags(results, assignments).assign(score=results["score"].to_numpy())
+    among submitted), mean_score, sd_score (scores of submitted work). ``flags``: the
+    results' ``result_flags`` when already computed."""
+    flags = result_flags(results, assignments) if flags is None else flags
+    flags = flags.assign(score=results["score"].to_numpy())
     submitted = flags["completed"]
     grouped = flags.assign(
         sub_score=flags["score"].where(submitted)).groupby("assignment_id", observed=True)
@@ -82,7 +113,7 @@ class Timeline:
         counted = flags[flags["counted"] & flags["due_at"].notna()]
         self.students = pd.Index(pd.unique(flags["student_id"]))
         self.origin = pd.Timestamp("2000-01-01", tz=timezone)
-        stu = self.students.get_indexer(counted["student_id"]).astype(np.int64)
+        stu = positions(counted["student_id"], self.students)
         day = self.day_number(counted["due_at"])
         order = np.lexsort((day, stu))
         self.key = (stu * 100_000 + day)[order]
@@ -95,7 +126,7 @@ class Timeline:
         return ((local - self.origin.tz_localize(None)).dt.days).to_numpy(np.int64)
 
     def keys(self, student_id: pd.Series, day: np.ndarray) -> np.ndarray:
-        return self.students.get_indexer(student_id).astype(np.int64) * 100_000 + day
+        return positions(student_id, self.students) * 100_000 + day
 
     def window(self, keys: np.ndarray, start: np.ndarray, stop: np.ndarray):
         """Completed and counted work due in [day+start, day+stop) for each key."""

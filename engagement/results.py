@@ -33,7 +33,6 @@ from engagement.metrics import (
     conference_outcomes,
     contact_activity,
     reachability,
-    result_flags,
     school_completion,
 )
 from engagement.pooling import pool_schools
@@ -221,29 +220,35 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
         "contacted", "comparison", "difference", "ci_low", "ci_high"])
     frames["pretrend"] = pd.DataFrame([check for _, check in studies if check])
     step("event study")
-    flags = result_flags(tables["results"], tables["assignments"])
+    flags = prepared.flags
     local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    flags = flags.assign(week=(local - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date)
-    frames["completion_by_week"] = suppress(completion_by(flags, ["school_id", "week"]), n="n",
-                                            values=["completed", "completion_rate"], k=k)
+    by_week = completion_by(flags.assign(week=local - pd.to_timedelta(local.dt.day_of_week,
+                                                                       unit="D")),
+                            ["school_id", "week"])
+    del local  # 30M timestamps at division scale
+    frames["completion_by_week"] = suppress(by_week.assign(week=by_week["week"].dt.date),
+                                            n="n", values=["completed", "completion_rate"], k=k)
     frames["contact_activity"] = suppress(contact_activity(tables["contacts"],
                                                            timezone=design.timezone),
                                           n="n_students", values=["contacts", "n_students"], k=k)
     frames["school_completion"] = suppress(school_completion(flags, tables["students"]),
                                            n="n_students", values=["completion"], k=k)
     frames["assignment_summary"] = suppress(
-        assignment_summary(tables["results"], tables["assignments"]), n="n_students", k=k,
+        assignment_summary(tables["results"], tables["assignments"], flags=flags),
+        n="n_students", k=k,
         values=["n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"])
     frames["reachability"] = suppress(
         reachability(tables["contacts"], tables["students"]), n="n_families", k=k,
         values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"])
     step("summaries")
-    frames["broadcasts"] = broadcast_association(tables, design=design)
+    del flags
+    frames["broadcasts"] = broadcast_association(tables, design=design, prepared=prepared)
     step("broadcasts")
-    frames["dose_response"] = suppress(dose_response(tables, design=design), n="n", k=k,
-                                       values=["estimate", "ci_low", "ci_high"])
-    frames["initiator"] = suppress(initiator_selection(tables, design=design), n="n_students",
-                                   k=k, values=["estimate", "ci_low", "ci_high"])
+    frames["dose_response"] = suppress(dose_response(tables, design=design, prepared=prepared),
+                                       n="n", k=k, values=["estimate", "ci_low", "ci_high"])
+    frames["initiator"] = suppress(initiator_selection(tables, design=design, prepared=prepared),
+                                   n="n_students", k=k, values=["estimate", "ci_low", "ci_high"])
+    del prepared  # the timeline and matched rows: the largest objects of the analysis
     step("dose and initiator")
     frames["invitations"] = suppress(invitations(tables, design=design), n="n", k=k,
                                      values=["estimate", "ci_low", "ci_high"])
@@ -251,7 +256,8 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
         conference_outcomes(tables["conferences"], tables["students"]), n="n", values=["n"], k=k)
     step("conferences")
     campaigns = find_campaigns(tables["contacts"], min_families=max(10, k))
-    graded = results_by_class(tables) if len(campaigns) else None
+    graded = (results_by_class(tables, staff=list(campaigns["staff_id"])) if len(campaigns)
+              else None)
     hand_in = [campaign_hand_in(tables, c, results=graded).assign(staff_id=c["staff_id"])
                for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows
     # The list of students contacted stays inside: only counts leave.
