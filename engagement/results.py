@@ -8,7 +8,7 @@ so a number is computed one way wherever a person sees it.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -60,7 +60,6 @@ class Results:
     frames: dict[str, pd.DataFrame]
     design: Design
     k: int = MIN_CELL
-    notes: list[str] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         frames = self.__dict__.get("frames", {})
@@ -131,7 +130,7 @@ class Results:
                 text += (f" Fewer than {self.k} students missing it were not called, too few "
                          f"to compare.")
             out.append(text)
-        return out + self.notes
+        return out
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<li>{html.escape(s)}</li>" for s in self.findings())
