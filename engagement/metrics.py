@@ -8,32 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from engagement.parsing import positions
 
 COUNTED = ("on_time", "late", "missing")
-
-
-def positions(values, index) -> np.ndarray:
-    """Where each value sits in ``index`` (-1 where it is absent).
-
-    Done in Arrow: pandas' ``get_indexer`` turns Arrow strings into Python objects, which
-    cost 1.6 GB and a second for 9M student ids; this costs a tenth of either.
-    """
-    def arrow(x):
-        a = pa.array(pd.Series(x).array)
-        if isinstance(a, pa.ChunkedArray):
-            a = a.combine_chunks()
-        return a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
-
-    v, i = arrow(values), arrow(index)
-    try:
-        if v.type != i.type:
-            v = v.cast(i.type)
-        found = pc.index_in(v, value_set=i)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # mixed types: pandas can do it
-        return pd.Index(index).get_indexer(values)
-    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def result_flags(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engagement.vocabulary import SPELLINGS, normalise_spelling
 
@@ -278,6 +280,28 @@ def normalise_ids(raw: pd.Series) -> tuple[pd.Series, int]:
     return spread(fixed, codes, raw.index), changed
 
 
+def positions(values, index) -> np.ndarray:
+    """Where each value sits in ``index`` (-1 where it is absent).
+
+    Done in Arrow: pandas' ``get_indexer`` turns Arrow strings into Python objects, which
+    cost 1.6 GB and a second for 9M student ids; this costs a tenth of either.
+    """
+    def arrow(x):
+        a = pa.array(pd.Series(x).array)
+        if isinstance(a, pa.ChunkedArray):
+            a = a.combine_chunks()
+        return a.dictionary_decode() if pa.types.is_dictionary(a.type) else a
+
+    v, i = arrow(values), arrow(index)
+    try:
+        if v.type != i.type:
+            v = v.cast(i.type)
+        found = pc.index_in(v, value_set=i)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # mixed types: pandas can do it
+        return pd.Index(index).get_indexer(values)
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def restore_leading_zeros(ids: pd.Series, known: pd.Index) -> tuple[pd.Series, int]:
     """Pad ids that lost their leading zeros (Excel) when exactly one known id fits."""
     if len(known) == 0:
@@ -288,7 +312,7 @@ def restore_leading_zeros(ids: pd.Series, known: pd.Index) -> tuple[pd.Series, i
     width = int(widths[0])
     short = ids.notna() & (ids.str.len() < width) & ids.str.fullmatch(r"\d+").fillna(False)
     padded = ids.str.zfill(width)
-    fixable = short & padded.isin(known)
+    fixable = short & (positions(padded, known) >= 0)
     return ids.where(~fixable, padded), int(fixable.sum())
 
 

@@ -202,7 +202,8 @@ def _read_with_arrow(raw: bytes, *, name: str, delimiter: str | None,
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    if encoding not in (None, "utf-8", "utf-8-sig") or not raw.strip():
+    # isspace, not strip: strip would copy the whole file to find out it is not blank.
+    if encoding not in (None, "utf-8", "utf-8-sig") or not raw or raw.isspace():
         return None
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
