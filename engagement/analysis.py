@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from engagement.metrics import Timeline, result_flags
+from engagement.metrics import Timeline, result_flags, week_start
 
 RESULT_COLUMNS = [
     "estimand", "scope", "subgroup", "estimate", "ci_low", "ci_high", "ci_level",
@@ -358,8 +358,7 @@ def _school_weeks(tables: dict[str, pd.DataFrame], design: Design,
     """Completion of work due in each school week (Monday to Sunday, local time)."""
     flags = _flags(tables, prepared)
     flags = flags[flags["counted"] & flags["due_at"].notna()]
-    local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    week = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    week = week_start(flags["due_at"], design.timezone)
     return (flags.assign(week=week).groupby(["school_id", "week"], observed=True)["completed"]
             .agg(["mean", "size"]).reset_index()
             .rename(columns={"mean": "completion", "size": "n"}))
@@ -389,8 +388,7 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
     rng = np.random.default_rng(design.seed + 3)
     weeks = _school_weeks(tables, design, prepared) if weeks is None else weeks
     b = tables["broadcasts"]
-    local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    sent = b.assign(week=local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    sent = b.assign(week=week_start(b["sent_at"], design.timezone)
                     + pd.Timedelta(days=7))  # the week after it went out
     out = []
     for channel in sorted(sent["channel"].astype("str").unique()):
@@ -444,8 +442,7 @@ def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None =
     b = tables["broadcasts"]
     weeks = _school_weeks(tables, design) if weeks is None else weeks
     n_weeks = max(1, weeks.groupby("school_id").size().mean())
-    local = b["sent_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    week = local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    week = week_start(b["sent_at"], design.timezone)
     share = (b.assign(week=week).drop_duplicates(["school_id", "channel", "week"])
              .groupby(["school_id", "channel"], observed=True).size()
              .groupby("channel", observed=True).mean() / n_weeks)

@@ -130,7 +130,7 @@ class Timeline:
         return self.missed[end] - self.missed[start]
 
 
-def _week_start(times: pd.Series, timezone: str) -> pd.Series:
+def week_start(times: pd.Series, timezone: str) -> pd.Series:
     """The Monday (local date) of each time's school week."""
     local = times.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
     return local - pd.to_timedelta(local.dt.day_of_week, unit="D")
@@ -145,13 +145,13 @@ def student_week_panel(tables: dict[str, pd.DataFrame], *,
     Weeks in which a student had nothing due and no contact are left out.
     """
     flags = result_flags(tables["results"], tables["assignments"])
-    flags = flags[flags["due_at"].notna()].assign(week=lambda f: _week_start(f["due_at"],
+    flags = flags[flags["due_at"].notna()].assign(week=lambda f: week_start(f["due_at"],
                                                                              timezone))
     keys = ["student_id", "week"]
     panel = flags.groupby(keys, observed=True).agg(
         assignments_due=("assignment_id", "size"), counted=("counted", "sum"),
         completed=("completed", "sum"))
-    contacts = tables["contacts"].assign(week=lambda c: _week_start(c["contact_at"], timezone))
+    contacts = tables["contacts"].assign(week=lambda c: week_start(c["contact_at"], timezone))
     for column in ("mode", "initiator", "purpose"):
         counts = pd.crosstab([contacts["student_id"], contacts["week"]],
                              contacts[column].astype("str"))
@@ -159,13 +159,13 @@ def student_week_panel(tables: dict[str, pd.DataFrame], *,
         panel = panel.join(counts, how="outer")
     conf = tables["conferences"]
     attended = conf[conf["status"].astype("str") == "attended"].assign(
-        week=lambda c: _week_start(c["scheduled_at"], timezone))
+        week=lambda c: week_start(c["scheduled_at"], timezone))
     marked = attended.groupby(keys, observed=True).size().rename("conference_attended")
     panel = panel.join(marked > 0, how="left").fillna(0).reset_index()
     panel["conference_attended"] = panel["conference_attended"].astype(bool)
     school = tables["students"].set_index("student_id")["school_id"]
     panel.insert(1, "school_id", panel["student_id"].map(school))
-    b = tables["broadcasts"].assign(week=lambda f: _week_start(f["sent_at"], timezone))
+    b = tables["broadcasts"].assign(week=lambda f: week_start(f["sent_at"], timezone))
     sent = b.groupby(["school_id", "week"], observed=True).size().rename("broadcasts")
     panel = panel.merge(sent.reset_index(), on=["school_id", "week"], how="left")
     panel["broadcasts"] = panel["broadcasts"].fillna(0).astype("int64")
@@ -183,7 +183,7 @@ def contact_activity(contacts: pd.DataFrame, *, timezone: str = "America/Edmonto
     """School-initiated contacts per week and mode, across the schools given, with the
     number of students contacted (the count that small-cell suppression looks at)."""
     c = contacts[contacts["initiator"].astype("str") == "school"]
-    c = c.assign(week=_week_start(c["contact_at"], timezone).dt.date,
+    c = c.assign(week=week_start(c["contact_at"], timezone).dt.date,
                  mode=c["mode"].astype("str"))
     return c.groupby(["week", "mode"], observed=True).agg(
         contacts=("contact_id", "size"), n_students=("student_id", "nunique")).reset_index()

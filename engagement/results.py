@@ -34,6 +34,7 @@ from engagement.metrics import (
     contact_activity,
     reachability,
     school_completion,
+    week_start,
 )
 from engagement.pooling import pool_schools
 from engagement.privacy import MIN_CELL, suppress
@@ -220,11 +221,8 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     frames["pretrend"] = pd.DataFrame([check for _, check in studies if check])
     step("event study")
     flags = prepared.flags
-    local = flags["due_at"].dt.tz_convert(design.timezone).dt.tz_localize(None).dt.normalize()
-    by_week = completion_by(flags.assign(week=local - pd.to_timedelta(local.dt.day_of_week,
-                                                                       unit="D")),
+    by_week = completion_by(flags.assign(week=week_start(flags["due_at"], design.timezone)),
                             ["school_id", "week"])
-    del local  # 30M timestamps at division scale
     frames["completion_by_week"] = suppress(by_week.assign(week=by_week["week"].dt.date),
                                             n="n", values=["completed", "completion_rate"], k=k)
     frames["contact_activity"] = suppress(contact_activity(tables["contacts"],
