@@ -19,12 +19,14 @@ import pandas as pd
 
 from engagement.io.text import Reading
 from engagement.parsing import (
+    distinct,
     map_vocabulary,
     normalise_ids,
     parse_numbers,
     parse_times,
     positions,
     restore_leading_zeros,
+    spread,
 )
 from engagement.schema import COLUMNS, TABLES, validate
 from engagement.vocabulary import mode_of
@@ -82,6 +84,12 @@ class _Batch:
         self.frame = reading.frame.reset_index(drop=True)
         self.raw = self.frame  # copy-on-write: later changes never reach these originals
         self.quarantined: list[pd.DataFrame] = []
+
+    def release(self) -> None:
+        """Let go of the frames once the table holds the kept rows: the raw values
+        were only kept to quarantine rows, and the columns the table does not keep
+        would otherwise stay in memory until the end of cleaning."""
+        self.frame = self.raw = None
 
     def quarantine(self, reasons: pd.Series) -> None:
         """Set aside the rows with a reason; keep their original values."""
@@ -207,7 +215,10 @@ def _student_ids(batch: _Batch, roster: Roster | None) -> None:
     if roster is not None:
         school = f["school_id"] if "school_id" in f else pd.Series(pd.NA, index=f.index,
                                                                     dtype="str")
-        filled = school.fillna(f["student_id"].map(roster.school))
+        # Look up only the rows without a school (map makes a Python string of each id).
+        missing = school.isna()
+        filled = school.fillna(f.loc[missing, "student_id"].map(roster.school)) \
+            if missing.any() else school
         batch.account.add_fix("school_taken_from_roster", int(school.isna().sum()
                                                               - filled.isna().sum()))
         batch.frame = f.assign(school_id=filled.astype("str"))
@@ -383,10 +394,15 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     raw_status = f["status"].astype("str") if "status" in f else pd.Series(
         pd.NA, index=f.index, dtype="str")
     raw_status = raw_status.where(~word | raw_status.notna(), f.get("score"))
-    words = raw_status.str.strip().str.lower()
-    completed_word = words.isin(COMPLETED_WORDS)
+    del word
+    # Each distinct spelling once (a few dozen), not 30M stripped and lowered copies.
+    codes, spellings = distinct(raw_status)
+    completed_word = spread(spellings.str.strip().str.lower().isin(COMPLETED_WORDS), codes,
+                            f.index, fill=False).astype(bool)
+    del codes, spellings
     status, unknown = map_vocabulary(raw_status.where(~completed_word), "result_status",
                                      extra=settings.vocabulary.get("result_status"))
+    del raw_status
     batch.unknown("status", unknown)
     # One lookup of each result's assignment serves points, due time and the check.
     where = positions(f["assignment_id"], points.index)
@@ -397,16 +413,18 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     else:
         pp = pd.Series(np.nan, index=f.index)
         due_at = pd.Series(pd.NaT, index=f.index, dtype="datetime64[us, UTC]")
+    del where
     score = value.where(~percent, value / 100 * pp)
     score_pct = (value / 100).where(percent, value / pp)
+    del pp, percent
     # Derive on time / late from hand-in and due times when the export only says "done".
-    local = f["submitted_at"].dt.tz_convert(settings.timezone).dt.normalize()
-    due_day = due_at.dt.tz_convert(settings.timezone).dt.normalize()
     # No status word: a score or a hand-in time means the work was handed in.
     handed_in = completed_word | (status.isna() & unknown.isna()
                                   & (value.notna() | f["submitted_at"].notna()))
-    timed = handed_in & local.notna() & due_day.notna()
-    early = (local <= due_day).to_numpy(dtype=bool, na_value=False)
+    del completed_word
+    timed, early = _handed_in_by_due_day(f["submitted_at"], due_at, handed_in,
+                                         settings.timezone)
+    del due_at
     status = status.mask(timed & early, "on_time").mask(timed & ~early, "late")
     acc.add_fix("statuses_derived_from_due_and_hand_in_times", int(timed.sum()))
     untimed = handed_in & ~timed
@@ -430,6 +448,20 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     batch.frame = f.assign(status=status.astype("str"), score=score.astype("float64"),
                            score_pct=score_pct.astype("float64"))
     batch.quarantine(reasons)
+
+
+def _handed_in_by_due_day(submitted: pd.Series, due: pd.Series, handed_in: pd.Series,
+                          timezone: str) -> tuple[pd.Series, np.ndarray]:
+    """Which hand-ins have both times, and which came in by the due day (local days).
+
+    A function of its own so the local-day columns (two 30M-row copies at division
+    scale) are let go as soon as the answer is known.
+    """
+    local = submitted.dt.tz_convert(timezone).dt.normalize()
+    due_day = due.dt.tz_convert(timezone).dt.normalize()
+    timed = handed_in & local.notna() & due_day.notna()
+    early = (local <= due_day).to_numpy(dtype=bool, na_value=False)
+    return timed, early
 
 
 def _require_roster_for_names(batches: list[_Batch]) -> None:
@@ -473,8 +505,14 @@ class Cleaned:
 
 def clean_readings(readings: list[Reading], settings: Settings | None = None) -> Cleaned:
     """Clean every reading into the canonical tables; nothing is lost."""
+    return _clean_batches([_Batch(r) for r in readings], settings)
+
+
+def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
+    """``clean_readings`` on batches it may empty: each batch's frames are let go as
+    soon as its table is built, so a caller that keeps no other reference to the raw
+    frames (``clean_folder``) does not hold every file twice at the end."""
     settings = settings or Settings()
-    batches = [_Batch(r) for r in readings]
     by_table: dict[str, list[_Batch]] = {t: [] for t in TABLES}
     for batch in batches:
         by_table[batch.account.table].append(batch)
@@ -499,6 +537,7 @@ def clean_readings(readings: list[Reading], settings: Settings | None = None) ->
         _clean_conferences(batch, settings, roster)
     enrollments = _concat([b.frame for b in by_table["enrollments"]], "enrollments")
     school_of_class = enrollments.drop_duplicates("class_id").set_index("class_id")["school_id"]
+    del enrollments  # built again, after the last quarantine, as the table
     for batch in by_table["assignments"]:
         _clean_assignments(batch, settings)
         _school_from_roster(batch, school_of_class)
@@ -506,6 +545,7 @@ def clean_readings(readings: list[Reading], settings: Settings | None = None) ->
     due = assignments.drop_duplicates("assignment_id").set_index("assignment_id")["due_at"]
     points = assignments.drop_duplicates("assignment_id").set_index(
         "assignment_id")["points_possible"]
+    del assignments
     for batch in by_table["results"]:
         _clean_results(batch, settings, roster, due, points)
 
@@ -513,14 +553,24 @@ def clean_readings(readings: list[Reading], settings: Settings | None = None) ->
     for table in TABLES:
         for batch in by_table[table]:
             _quarantine_repeated_keys(batch, table)
-        frame = _concat([b.frame for b in by_table[table]], table)
-        tables[table] = frame
-    for batch in batches:
-        batch.account.rows_kept = len(batch.frame)
+            batch.account.rows_kept = len(batch.frame)
+        # Only the columns the table keeps: concatenating the rest would copy them (and
+        # fill a 30M-row NA column for each column one file has and another has not).
+        keep = COLUMNS[table] + list(EXTRA_COLUMNS) + TRACE
+        frame = _concat([b.frame[[c for c in keep if c in b.frame]] for b in by_table[table]],
+                        table)
+        for batch in by_table[table]:
+            batch.release()
+        # Only the canonical columns from here on: the raw and extra columns can go.
+        tables[table] = _finish(frame, table)
+        del frame
     quarantine = pd.concat([q for b in batches for q in b.quarantined]
                            or [pd.DataFrame(columns=["file", "line", "table", "reason", "record"])],
                            ignore_index=True)
-    tables = {t: validate(_finish(frame, t), t) for t, frame in tables.items()}
+    for table in TABLES:
+        # One table at a time: validation copies a table's numeric columns, and the
+        # unvalidated copy is let go before the next table's is made.
+        tables[table] = validate(tables[table], table)
     return Cleaned(tables, quarantine, [b.account for b in batches])
 
 
@@ -563,9 +613,13 @@ def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+#: Columns kept after the canonical ones when a file has them.
+EXTRA_COLUMNS = ("given_name", "family_name", "notes")
+
+
 def _finish(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Canonical columns in order (optional extra columns after), canonical dtypes."""
-    extras = [c for c in ("given_name", "family_name", "notes") if c in frame]
+    extras = [c for c in EXTRA_COLUMNS if c in frame]
     out = frame.reindex(columns=COLUMNS[table] + extras + TRACE)
     for column in COLUMNS[table]:
         if out[column].dtype == object or out[column].isna().all() and column.endswith("_id"):
@@ -732,8 +786,14 @@ def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
         settings.dayfirst = dayfirst
     key = read_key(key_file)
     readings, skipped = read_folder(raw_dir, config=options, progress=progress)
-    cleaned = clean_readings(readings, settings)
+    # The batches hold the only reference to the raw frames, so cleaning frees each
+    # file's frames as soon as its table is built (5 GB at 100,000 students).
+    batches = [_Batch(r) for r in readings]
+    del readings
+    cleaned = _clean_batches(batches, settings)
+    del batches
     tables = {t: protect(f, key=key, keep_notes=keep_notes) for t, f in cleaned.tables.items()}
+    cleaned.tables.clear()  # the notes column (when dropped) goes with the unprotected tables
     report = CleaningReport(cleaned.accounts, skipped)
     dataset = Dataset(tables, report, cleaned.quarantine)
     if out_dir is not None:

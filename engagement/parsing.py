@@ -275,6 +275,9 @@ def normalise_ids(raw: pd.Series) -> tuple[pd.Series, int]:
     codes, text = distinct(raw)
     fixed = text.str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     fixed = fixed.where(fixed != "", pd.NA)
+    if fixed.equals(text):
+        # Nothing to fix (the usual case): the column as it is, not a 30M-row copy.
+        return raw.astype("str").rename(None), 0
     rows = np.bincount(codes[codes >= 0], minlength=len(text))
     changed = int(rows[(fixed.fillna("") != text).to_numpy()].sum())
     return spread(fixed, codes, raw.index), changed
@@ -310,10 +313,14 @@ def restore_leading_zeros(ids: pd.Series, known: pd.Index) -> tuple[pd.Series, i
     if len(widths) != 1:
         return ids, 0
     width = int(widths[0])
-    short = ids.notna() & (ids.str.len() < width) & ids.str.fullmatch(r"\d+").fillna(False)
-    padded = ids.str.zfill(width)
-    fixable = short & (positions(padded, known) >= 0)
-    return ids.where(~fixable, padded), int(fixable.sum())
+    # Only the short ids are looked at: padding and looking up every id copies a
+    # 30M-row column twice to fix, usually, none.
+    short = ids[(ids.notna() & (ids.str.len() < width)).fillna(False).astype(bool)]
+    padded = short[short.str.fullmatch(r"\d+").fillna(False).astype(bool)].str.zfill(width)
+    padded = padded[positions(padded, known) >= 0]
+    if padded.empty:
+        return ids, 0
+    return ids.where(~ids.index.isin(padded.index), padded), len(padded)
 
 
 def map_vocabulary(raw: pd.Series, vocabulary: str, *,
