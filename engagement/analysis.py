@@ -4,14 +4,23 @@ Teachers call home *because* a student just missed work, and a dip is usually
 followed by a rebound anyway; so the before/after change of contacted students is
 not the effect of the call. The estimates here compare each contacted student with
 **eligible-but-not-contacted** students of the same school, in the same calendar
-week, with the same recent record (the number of assignments missed in the
-``window_days`` before), as a
-difference-in-differences of completion in the ``window_days`` after against the
-``window_days`` before. Comparison students contacted later inside their own
-outcome window are **censored** at their own contact (their window stops on that
-day), the not-yet-treated control of staggered designs. Confidence intervals come
-from a cluster bootstrap over students (seeded). Unless the design is randomised,
-an estimate says "associated with", not "caused".
+week, with the same recent record (assignments missed in the ``window_days`` before
+and among the last three), as a difference-in-differences of completion in the
+``window_days`` after against the ``window_days`` before.
+
+Comparison students contacted later inside their own window **count on**. Censoring
+them at that contact, as staggered designs do with not-yet-treated controls, biases
+the estimate upward here: a contact follows missed work, so a censored comparison
+stops counting at the bottom of its dip (on simulated data a null effect was "found"
+in a quarter of worlds). Counting on is unbiased when contacts do nothing, but when
+they help it estimates "now rather than a week later". So each design also measures
+how much of each group's window fell after a personal contact, a written contact or
+a conference (the exposure share), and the three designs are solved together for
+the effect of each kind of event: a fuzzy difference-in-differences (the Wald ratio
+of de Chaisemartin and D'Haultfoeuille, 2018), assuming an event's effect lasts the
+window. Confidence intervals come from a cluster bootstrap over students (seeded),
+which resamples every design at once. Unless the design is randomised, an estimate
+says "associated with", not "caused".
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from engagement.metrics import Timeline, result_flags, week_start
+from engagement.parsing import positions
 
 RESULT_COLUMNS = [
     "estimand", "scope", "subgroup", "estimate", "ci_low", "ci_high", "ci_level",
@@ -40,9 +50,6 @@ class Design:
     """The settings every estimate shares."""
 
     window_days: int = 21
-    # Comparison students contacted later in their own window stop counting at that
-    # contact (True), or count on, shrinking the contrast to "now vs a week later".
-    censor_comparisons: bool = True
     n_boot: int = 500
     confidence: float = 0.95
     seed: int = 0
@@ -64,6 +71,8 @@ def _events_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
 
 
 def _day_keys(tl: Timeline, frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    if frame.empty:  # a table with no rows may not even carry its time type
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     day = tl.day_number(frame[column])
     return tl.keys(frame["student_id"], day), day
 
@@ -82,99 +91,180 @@ def _risk_set(tl: Timeline, events: pd.DataFrame, students: pd.DataFrame,
     return risk.assign(treated=risk["treated"].fillna(False).astype(bool))
 
 
-def _contact_days(tl: Timeline, contacts: pd.DataFrame) -> np.ndarray:
-    keys, _ = _day_keys(tl, contacts, "contact_at")
+def _event_days(tl: Timeline, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Sorted (student, day) keys of events, for binary searches."""
+    keys, _ = _day_keys(tl, frame, column)
     return np.sort(keys[keys >= 0])
 
 
-def _did_rows(tl: Timeline, risk: pd.DataFrame, contact_keys: np.ndarray,
-              design: Design, *, censor_treated: bool = False) -> pd.DataFrame:
-    """Before and after completion for each (student, day), with the matching state,
-    the exclusions and the censoring of comparison students at their own contact
-    (and of treated students too when the event is not itself a contact)."""
+def _did_rows(tl: Timeline, risk: pd.DataFrame, exposures: dict[str, np.ndarray],
+              design: Design) -> pd.DataFrame:
+    """Before and after completion for each (student, day), with the matching state
+    and, for each kind of event, the change in the share of the student's work that
+    fell in such an event's window (see ``_exposed``).
+
+    A student contacted in the weeks before stays in: the earlier contact's share of
+    both windows is measured like any other. (Leaving such days out, as a clean
+    baseline would want, drops the students contacted most, whose gains are largest:
+    the estimate fell a point short of the planted effect on simulated data.)"""
     w = design.window_days
     keys = tl.keys(risk["student_id"], risk["day"].to_numpy())
     ok = keys >= 0
     risk, keys = risk[ok].reset_index(drop=True), keys[ok]
-    # Any school contact in the window before (or on) the day contaminates the baseline.
-    lo = np.searchsorted(contact_keys, keys - w, side="left")
-    hi = np.searchsorted(contact_keys, keys, side="left")
-    earlier = hi > lo
-    # The next contact after the day ends a comparison student's window (censoring).
-    padded = np.append(contact_keys, np.iinfo(np.int64).max)  # "no later contact"
-    next_key = padded[np.searchsorted(contact_keys, keys + 1, side="left")]
-    same_student = next_key // 100_000 == keys // 100_000
-    stop = np.full(len(keys), w + 1)
-    censor = same_student & (next_key - keys <= w) & design.censor_comparisons
-    if not censor_treated:
-        censor &= ~risk["treated"].to_numpy()
-    stop = np.where(censor, next_key - keys + 1, stop)
     done_b, n_b = tl.window(keys, -w, 0)
-    done_a, n_a = tl.window(keys, 1, stop)
+    done_a, n_a = tl.window(keys, 1, w + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         before, after = done_b / n_b, done_a / n_a
-    # The recent record to match on: assignments missed in the window before. (Matching on
-    # the last three alone leaves most of the pre-contact dip unmatched: it inflated the
-    # personal-contact estimate by half on simulated data.)
-    # Days until the student's own next contact (for curves beyond the window).
-    next_contact = np.where(same_student, next_key - keys, np.iinfo(np.int32).max)
-    out = risk.assign(state=n_b - done_b, week=risk["day"].to_numpy() // 7, before=before,
-                      after=after, censored=censor, next_contact=next_contact)
-    keep = (n_b > 0) & (n_a > 0) & ~earlier
+        shares = {f"exposed_{name}": _exposed(tl, keys, events, 1, w + 1, w) / n_a
+                  - _exposed(tl, keys, events, -w, 0, w) / n_b
+                  for name, events in exposures.items()}
+    # The recent record contacts are matched on: assignments missed in the window before,
+    # and among the last three. (The last three alone left most of the pre-contact dip
+    # unmatched; the window alone left the null biased: contacts follow the last three.)
+    out = risk.assign(state=n_b - done_b, recent=tl.missed_last(keys, 3),
+                      week=risk["day"].to_numpy() // 7, before=before, after=after, **shares)
+    keep = (n_b > 0) & (n_a > 0)
     return out[keep].reset_index(drop=True)
 
 
-def _estimate(rows: pd.DataFrame, design: Design, rng: np.random.Generator) -> dict:
-    """Matched difference-in-differences with a cluster (student) bootstrap."""
-    rows = rows.assign(diff=rows["after"] - rows["before"])
-    cell = ["school_id", "week", "state"]
-    stats = rows.groupby(cell + ["treated"], observed=True)["diff"].agg(["size", "mean"])
-    stats = stats.unstack("treated")
-    if ("size", True) not in stats or ("size", False) not in stats:
-        return {}  # nobody treated, or nobody to compare with
-    both = stats[("size", True)].notna() & stats[("size", False)].notna()
-    cells = stats[both]
-    if cells.empty:
-        return {}
-    idx = pd.MultiIndex.from_frame(rows[cell])
-    matched = idx.isin(cells.index)
-    rows = rows[matched].reset_index(drop=True)
-    n_t = cells[("size", True)].reindex(pd.MultiIndex.from_frame(rows[cell])).to_numpy()
-    n_c = cells[("size", False)].reindex(pd.MultiIndex.from_frame(rows[cell])).to_numpy()
-    treated = rows["treated"].to_numpy()
-    # ATT = sum over students of a linear contribution / number of treated events:
-    # treated rows add their change; comparison rows subtract theirs, weighted by
-    # how many treated events their cell's mean serves.
-    contribution = np.where(treated, rows["diff"], -rows["diff"] * n_t / n_c)
-    stu, students = _students_in_order(rows["student_id"])
-    a = np.bincount(stu, weights=contribution, minlength=len(students))
-    t = np.bincount(stu, weights=treated, minlength=len(students))
-    p1 = np.bincount(stu, weights=np.where(treated, rows["after"], 0), minlength=len(students))
-    naive = np.bincount(stu, weights=np.where(treated, rows["diff"], 0), minlength=len(students))
-    att = a.sum() / t.sum()
-    after_t = p1.sum() / t.sum()
-    draws = _bootstrap(rng, len(students), design.n_boot)
-    # With few contacted students a resample can hold none: undefined, left out of the
-    # interval (such estimates fall under k and are not shown anyway).
-    with np.errstate(divide="ignore", invalid="ignore"):
-        att_b = (draws @ a) / (draws @ t)
-        after_b = (draws @ p1) / (draws @ t)
-        naive_b = (draws @ naive) / (draws @ t)
-    # Baseline equivalence after matching: each comparison row weighted as in the estimate.
-    weight = np.where(treated, 0.0, n_t / n_c)
-    control_before = np.sum(weight * rows["before"]) / weight.sum()
-    treated_before = rows.loc[treated, "before"].mean()
-    pooled_sd = rows["before"].std()
-    control_rows = rows[~treated]
-    return {
-        "att": att, "att_b": att_b, "after": after_t, "after_b": after_b,
-        "naive": naive.sum() / t.sum(), "naive_b": naive_b,
-        "n_treated": int(treated.sum()), "n_comparison": int(control_rows["student_id"].nunique()),
-        "n_clusters": int(len(students)),
-        "baseline_sd": float((treated_before - control_before) / pooled_sd)
-        if pooled_sd > 0 else np.nan,
-        "rows": rows.assign(weight=np.where(treated, 1.0, n_t / n_c)),
-    }
+def _exposed(tl: Timeline, keys: np.ndarray, events: np.ndarray, start: int, stop: int,
+             w: int) -> np.ndarray:
+    """Counted work due in [day+start, day+stop) that was due within ``w`` days after one
+    of the student's events (days e+1..e+w), for windows no longer than ``w``.
+
+    Such a window meets at most two stretches: the one of the last event before it,
+    [start, last + w], and the one from the first event inside it to its end."""
+    a, b = keys + start, keys + stop
+    i = np.searchsorted(events, a, side="left")
+    padded = np.concatenate([[-1], events, [np.iinfo(np.int64).max]])
+    last, first = padded[i], padded[i + 1]
+    student = a // 100_000
+    end1 = np.where(last // 100_000 == student, np.clip(last + w + 1, a, b), a)
+    start2 = np.where(first // 100_000 == student, np.clip(first + 1, a, b), b)
+    p_a, p_b, p_end1, p_start2 = (tl.position(x) for x in (a, b, end1, start2))
+    return (p_end1 - p_a) + (p_b - p_start2) - np.maximum(p_end1 - p_start2, 0)
+
+
+# Each kind of event is estimated with its own matched design; the three are solved together.
+DESIGNS = {"personal": "att_personal_contact", "written": "att_written_contact",
+           "conference": "att_conference_attended"}
+
+
+# What treated and comparison rows must share. Contacts follow missed work, so a
+# contacted student is compared with students who missed as much in the same week.
+# Families come to conferences for who they are all year, not after a bad week: matched
+# on a bad recent record, attended students would be those having an unusually bad spell
+# for them, who then rebound more (+3 points under a null effect on simulated data).
+MATCH_ON = {"personal": ["school_id", "week", "state", "recent"],
+            "written": ["school_id", "week", "state", "recent"],
+            "conference": ["school_id", "week"]}
+
+
+def _matched(rows: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
+    """The rows of cells holding both treated and comparison rows; each comparison row
+    weighted by how many treated rows its cell's mean serves (treated / comparison in
+    the cell), each treated row by 1."""
+    size = rows.groupby(cell + ["treated"], observed=True).size().unstack("treated")
+    if True not in size.columns or False not in size.columns:
+        return rows.iloc[:0].assign(weight=np.zeros(0))
+    size = size.dropna()
+    where = pd.MultiIndex.from_frame(rows[cell])
+    n_t = size[True].reindex(where).to_numpy()
+    n_c = size[False].reindex(where).to_numpy()
+    keep = ~np.isnan(n_t)
+    weight = np.where(rows["treated"].to_numpy(), 1.0, n_t / n_c)
+    return rows.assign(weight=weight)[keep].reset_index(drop=True)
+
+
+def _student_sums(m: pd.DataFrame, students: pd.Index, kinds: list[str]) -> np.ndarray:
+    """Per student (rows of ``students``): the matched difference-in-differences of
+    completion and of each exposure share as linear sums (a treated row adds its change,
+    a comparison row subtracts its weighted change), then treated rows, their completion
+    after and their naive change. A resample of students is a weighted sum of rows."""
+    stu = positions(m["student_id"], students)
+    treated = m["treated"].to_numpy()
+    sign = np.where(treated, 1.0, -m["weight"].to_numpy())
+    after, change = m["after"].to_numpy(), (m["after"] - m["before"]).to_numpy()
+    columns = [sign * change, *(sign * m[f"exposed_{k}"].to_numpy() for k in kinds),
+               treated, treated * after, treated * change]
+    return np.column_stack([np.bincount(stu, weights=c, minlength=len(students))
+                            for c in columns])
+
+
+def _solve(m: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Effects ``tau`` with ``m @ tau = y``, for one system or a stack of them (one per
+    resample); NaN where a resample left a system singular."""
+    out = np.full(y.shape, np.nan)
+    ok = np.isfinite(m).all(axis=(-2, -1)) & np.isfinite(y).all(axis=-1)
+    ok[ok] = np.abs(np.linalg.det(m[ok])) > 1e-9
+    out[ok] = np.linalg.solve(m[ok], y[ok][..., None])[..., 0]
+    return out
+
+
+class _Fit:
+    """The joint estimate of one scope, kept for its subgroups: the effect of each kind of
+    event, the bootstrap draws, and each design's per-student sums."""
+
+    def __init__(self, rows: dict[str, pd.DataFrame], design: Design, rng: np.random.Generator):
+        self.design = design
+        self.matched = {k: _matched(r, MATCH_ON[k]) for k, r in rows.items()}
+        self.kinds = [k for k, m in self.matched.items() if m["treated"].any()]
+        ids = [m["student_id"] for k, m in self.matched.items() if k in self.kinds]
+        # Students in sorted id order, so the resamples do not depend on row order.
+        self.students = (pd.Index(pd.concat([pd.Series(i.unique()) for i in ids]).unique())
+                         .sort_values() if ids else pd.Index([]))
+        self.draws = _bootstrap(rng, len(self.students), design.n_boot)
+        self.sums = {k: _student_sums(self.matched[k], self.students, self.kinds)
+                     for k in self.kinds}
+        self.effect, self.effect_b = np.zeros(0), np.zeros((design.n_boot, 0))
+        if self.kinds:
+            y, m, yb, mb = self._system(self.sums)
+            self.effect, self.effect_b = _solve(m[None], y[None])[0], _solve(mb, yb)
+
+    def _system(self, sums: dict[str, np.ndarray]):
+        """Each design's matched DiD of completion (y) and of each exposure share (m),
+        per treated row, at the point and in each resample."""
+        k = len(self.kinds)
+        point = np.stack([sums[j].sum(axis=0) for j in self.kinds])
+        boot = np.stack([self.draws @ sums[j] for j in self.kinds], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            point = point / point[:, [k + 1]]
+            boot = boot / boot[:, :, [k + 1]]
+        return point[:, 0], point[:, 1:k + 1], boot[:, :, 0], boot[:, :, 1:k + 1]
+
+    def result(self, kind: str, rows: pd.DataFrame | None = None) -> dict:
+        """What ``_row`` reports for one design: for all its rows, or for a subgroup of
+        them (the other kinds' effects held at the whole scope's)."""
+        if kind not in self.kinds:
+            return {}
+        j = self.kinds.index(kind)
+        m = self.matched[kind] if rows is None else _matched(rows, MATCH_ON[kind])
+        if not m["treated"].any() or m["treated"].all():
+            return {}
+        s = _student_sums(m, self.students, self.kinds)
+        k = len(self.kinds)
+        point, boot = s.sum(axis=0), self.draws @ s
+        with np.errstate(invalid="ignore", divide="ignore"):
+            point, boot = point / point[k + 1], boot / boot[:, [k + 1]]
+            others = np.arange(k) != j
+            att = ((point[0] - point[1:k + 1][others] @ self.effect[others])
+                   / point[1 + j])
+            att_b = ((boot[:, 0] - np.sum(boot[:, 1:k + 1][:, others]
+                                          * self.effect_b[:, others], axis=1))
+                     / boot[:, 1 + j])
+        treated = m["treated"].to_numpy()
+        weight = np.where(treated, 0.0, m["weight"].to_numpy())
+        control_before = np.sum(weight * m["before"]) / weight.sum()
+        pooled_sd = m["before"].std()
+        return {
+            "att": att, "att_b": att_b, "after": point[k + 2], "after_b": boot[:, k + 2],
+            "naive": point[k + 3], "naive_b": boot[:, k + 3], "contrast": point[0],
+            "n_treated": int(treated.sum()),
+            "n_comparison": int(m.loc[~treated, "student_id"].nunique()),
+            "n_clusters": int(m["student_id"].nunique()),
+            "baseline_sd": float((m.loc[treated, "before"].mean() - control_before)
+                                 / pooled_sd) if pooled_sd > 0 else np.nan,
+        }
 
 
 def _students_in_order(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -240,102 +330,101 @@ def _not_estimable(estimand: str, scope: str, design: Design, reason: str, *,
 
 
 DID_METHOD = ("matched difference-in-differences: completion of work due in the {w} days after "
-              "against the {w} days before, each contacted student against students of the "
-              "same school, calendar week and recent record (assignments missed in the {w} "
-              "days before) not contacted; "
-              "comparison students censored at their own later contact; cluster bootstrap "
-              "over students ({b} resamples); estimate in percentage points")
+              "against the {w} days before, each {who} against {whom} of the same {match}; "
+              "comparison students contacted later count on, and the share of each group's "
+              "work that fell after a later contact or conference is removed by estimating "
+              "personal contacts, written contacts and conferences together (a fuzzy "
+              "difference-in-differences); cluster bootstrap over students ({b} resamples); "
+              "estimate in percentage points")
+RECENT = ("school, calendar week and recent record (assignments missed in the {w} days before "
+          "and among the last three)")
+WHO = {"personal": ("contacted student", "students not contacted that day", RECENT),
+       "written": ("contacted student", "students not contacted that day", RECENT),
+       "conference": ("family who attended a conference",
+                      "families scheduled the same week who did not come",
+                      "school and calendar week")}
 NAIVE_METHOD = ("naive before/after: completion of work due in the {w} days after minus the "
                 "{w} days before, contacted students only (no comparison group); inflated by "
                 "the rebound that follows a bad week")
 
 
 class Prepared:
-    """What every estimate of a dataset shares, computed once: the completion timeline
-    and the days of school-initiated contacts."""
+    """What every estimate of a dataset shares, computed once: the completion timeline,
+    the days of school-initiated contacts and the matched rows of each design."""
 
     def __init__(self, tables: dict[str, pd.DataFrame], design: Design):
         self.tables = tables
         self.design = design
         # Every result with its flags: computed once here and shared by every analysis.
         self.flags = result_flags(tables["results"], tables["assignments"])
-        self.timeline = Timeline(self.flags, design.timezone)
-        self.contact_keys = _contact_days(self.timeline, _school_contacts(tables["contacts"]))
+        self.timeline = tl = Timeline(self.flags, design.timezone)
+        contacts = tables["contacts"]
+        # The events whose effect each design's window may hold.
+        self.exposures = {m: _event_days(tl, _events_of_mode(contacts, m), "contact_at")
+                          for m in ("personal", "written")}
+        conf = tables["conferences"]
+        self.exposures["conference"] = _event_days(
+            tl, conf[conf["status"].astype("str") == "attended"], "scheduled_at")
         self._rows: dict[str, pd.DataFrame] = {}
 
-    def contact_rows(self, mode: str) -> pd.DataFrame:
-        if mode not in self._rows:  # kept with this object, freed with it
-            events = _events_of_mode(self.tables["contacts"], mode)
-            risk = _risk_set(self.timeline, events, self.tables["students"], "contact_at")
-            self._rows[mode] = _did_rows(self.timeline, risk, self.contact_keys, self.design)
-        return self._rows[mode]
+    def rows(self, kind: str) -> pd.DataFrame:
+        """Before/after rows of one design: ``personal``, ``written`` or ``conference``."""
+        if kind not in self._rows:  # kept with this object, freed with it
+            risk = (self._conference_risk() if kind == "conference" else _risk_set(
+                self.timeline, _events_of_mode(self.tables["contacts"], kind),
+                self.tables["students"], "contact_at"))
+            self._rows[kind] = _did_rows(self.timeline, risk, self.exposures, self.design)
+        return self._rows[kind]
 
-    def conference_rows(self) -> pd.DataFrame:
+    def _conference_risk(self) -> pd.DataFrame:
         conf = self.tables["conferences"]
         conf = conf[conf["status"].isin(["attended", "no_show"])]
         keys, day = _day_keys(self.timeline, conf, "scheduled_at")
         risk = pd.DataFrame({"student_id": conf["student_id"].to_numpy(),
                              "school_id": conf["school_id"].to_numpy(), "day": day,
                              "treated": (conf["status"] == "attended").to_numpy()})
-        risk = risk[keys >= 0].drop_duplicates(["student_id", "day"])
-        # A school contact after the conference would add its own effect: censor everyone.
-        return _did_rows(self.timeline, risk, self.contact_keys, self.design,
-                         censor_treated=True)
+        return risk[keys >= 0].drop_duplicates(["student_id", "day"])
 
 
-def _contact_table(rows_by_mode: dict[str, pd.DataFrame], design: Design, scope: str
-                   ) -> pd.DataFrame:
-    rng = np.random.default_rng(design.seed)
-    method = DID_METHOD.format(w=design.window_days, b=design.n_boot)
+def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str) -> pd.DataFrame:
+    """The three designs of one scope, estimated together: each kind of event, the naive
+    before/after of personal contacts, and contacts by baseline (below / above the median
+    completion before the contact)."""
+    fit = _Fit(rows, design, np.random.default_rng(design.seed))
     out = []
-    for mode, rows in rows_by_mode.items():
-        fit = _estimate(rows, design, rng)
-        out.append(_row(f"att_{mode}_contact", scope, fit, design, method=method))
-        if mode == "personal":
-            out.append(_row("naive_before_after_personal", scope, fit, design, naive=True,
+    for kind, estimand in DESIGNS.items():
+        who, whom, match = WHO[kind]
+        method = DID_METHOD.format(w=design.window_days, b=design.n_boot, who=who, whom=whom,
+                                   match=match.format(w=design.window_days))
+        result = fit.result(kind)
+        row = _row(estimand, scope, result, design, method=method)
+        if kind == "conference" and result:
+            row["caveat"] += " Baseline equivalence: " + _wwc_band(result["baseline_sd"])
+        out.append(row)
+        if kind == "personal":
+            out.append(_row("naive_before_after_personal", scope, result, design, naive=True,
                             method=NAIVE_METHOD.format(w=design.window_days),
                             caveat="Not an effect: shown to explain why the comparison "
                                    "group matters."))
-        if fit:
-            median = fit["rows"].loc[fit["rows"]["treated"], "before"].median()
-            for label, low in (("baseline below median", True), ("baseline above median",
-                                                                  False)):
-                part = rows[(rows["before"] <= median) == low]
-                out.append(_row(f"att_{mode}_contact", scope, _estimate(part, design, rng),
-                                design, subgroup=label, method=method))
+        if kind != "conference" and result:
+            m = fit.matched[kind]
+            median = m.loc[m["treated"], "before"].median()
+            for label, low in (("baseline below median", True),
+                               ("baseline above median", False)):
+                part = rows[kind][(rows[kind]["before"] <= median) == low]
+                out.append(_row(estimand, scope, fit.result(kind, part), design,
+                                subgroup=label, method=method))
     return pd.DataFrame(out, columns=RESULT_COLUMNS)
-
-
-def _conference_table(rows: pd.DataFrame, design: Design, scope: str) -> pd.DataFrame:
-    fit = _estimate(rows, design, np.random.default_rng(design.seed + 1))
-    method = DID_METHOD.format(w=design.window_days, b=design.n_boot).replace(
-        "each contacted student against students of the same school, calendar week and "
-        f"recent record (assignments missed in the {design.window_days} days before) not "
-        "contacted", "families who attended against families scheduled the same week who "
-        f"did not come, with the same recent record (assignments missed in the "
-        f"{design.window_days} days before)")
-    row = _row("att_conference_attended", scope, fit, design, method=method)
-    if fit:
-        row["caveat"] = ASSOCIATION + " Baseline equivalence: " + _wwc_band(fit["baseline_sd"])
-    return pd.DataFrame([row], columns=RESULT_COLUMNS)
 
 
 def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
                     scope: str = "division") -> pd.DataFrame:
-    """Personal and written school-initiated contacts: matched DiD, naive before/after,
-    and heterogeneity by baseline completion (below / above the median)."""
+    """Every matched estimate of one scope: personal and written school-initiated
+    contacts and conferences, the naive before/after, and contacts by baseline
+    completion (below / above the median)."""
     design = design or Design()
     prepared = Prepared(tables, design)
-    return _contact_table({m: prepared.contact_rows(m) for m in ("personal", "written")},
-                          design, scope)
-
-
-def conference_effect(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                      scope: str = "division") -> pd.DataFrame:
-    """Attended vs scheduled-but-not-attended conferences, same window and design, with
-    baseline equivalence (What Works Clearinghouse bands in the caveat)."""
-    design = design or Design()
-    return _conference_table(Prepared(tables, design).conference_rows(), design, scope)
+    return _effects_table({k: prepared.rows(k) for k in DESIGNS}, design, scope)
 
 
 def _wwc_band(sd: float) -> str:
@@ -343,8 +432,11 @@ def _wwc_band(sd: float) -> str:
     if size <= 0.05:
         return f"{sd:+.2f} SD (within 0.05: equivalent)."
     if size <= 0.25:
-        return f"{sd:+.2f} SD (0.05-0.25: needs statistical adjustment)."
-    return f"{sd:+.2f} SD (over 0.25: groups not comparable)."
+        return (f"{sd:+.2f} SD (0.05-0.25: needs statistical adjustment; comparing changes, "
+                "not levels, is that adjustment here).")
+    return (f"{sd:+.2f} SD (over 0.25: not comparable in level. Comparing changes, not "
+            "levels, rests on both groups' completion moving alike without the conference; "
+            "the weeks before, in the event study, are the check).")
 
 
 def _flags(tables: dict[str, pd.DataFrame], prepared: Prepared | None) -> pd.DataFrame:
@@ -466,31 +558,22 @@ def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
     """
     design = design or Design()
     prepared = prepared or Prepared(tables, design)
-    contact_rows = {m: prepared.contact_rows(m) for m in ("personal", "written")}
-    conference_rows = prepared.conference_rows()
+    rows = {k: prepared.rows(k) for k in DESIGNS}
     weeks = _school_weeks(tables, design, prepared)
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
-    parts = [_contact_table(contact_rows, design, "division"),
-             _conference_table(conference_rows, design, "division"),
+    parts = [_effects_table(rows, design, "division"),
              broadcast_effect(tables, design=design, weeks=weeks)]
     # Split every table by school once (filtering per school would cost schools x rows).
+    frames = {**rows, "weeks": weeks, "broadcasts": tables["broadcasts"]}
     by_school = {name: dict(tuple(frame.groupby(frame["school_id"].astype("str"), sort=False)))
-                 for name, frame in [*(("contact_" + m, r) for m, r in contact_rows.items()),
-                                     ("conference", conference_rows), ("weeks", weeks),
-                                     ("broadcasts", tables["broadcasts"])]}
-    empty = {name: frame.iloc[:0] for name, frame in
-             [*(("contact_" + m, r) for m, r in contact_rows.items()),
-              ("conference", conference_rows), ("weeks", weeks),
-              ("broadcasts", tables["broadcasts"])]}
+                 for name, frame in frames.items()}
 
     def mine(name: str, school: str) -> pd.DataFrame:
-        return by_school[name].get(school, empty[name])
+        return by_school[name].get(school, frames[name].iloc[:0])
 
     for school in schools:
         scoped = {**tables, "broadcasts": mine("broadcasts", school)}
-        parts += [_contact_table({m: mine("contact_" + m, school) for m in contact_rows},
-                                 design, school),
-                  _conference_table(mine("conference", school), design, school),
+        parts += [_effects_table({k: mine(k, school) for k in DESIGNS}, design, school),
                   broadcast_effect(scoped, design=design, scope=school,
                                    weeks=mine("weeks", school))]
     return pd.concat(parts, ignore_index=True)
@@ -695,16 +778,17 @@ def event_study(tables: dict[str, pd.DataFrame], *, mode: str = "personal",
     the matching window (-weeks..-4), which should be near zero.
 
     Week k covers the days [7k, 7k + 7) from the contact day for k < 0 and
-    [7k + 1, 7k + 8) after it. Comparison students stop counting at their own contact.
+    [7k + 1, 7k + 8) after it. Comparison students count on after their own later
+    contact, so the weeks after show the raw contrast (smaller than the estimate, which
+    removes the later contacts' share); the weeks before are what the check is about.
     """
     design = design or Design()
     rng = np.random.default_rng(design.seed + 2)
     prepared = prepared or Prepared(tables, design)
     tl = prepared.timeline
-    fit = _estimate(prepared.contact_rows(mode), design, rng)
-    if not fit:
+    rows = _matched(prepared.rows(mode), MATCH_ON[mode])
+    if rows.empty:
         return pd.DataFrame(), {}
-    rows = fit["rows"]
     keys = tl.keys(rows["student_id"], rows["day"].to_numpy())
     treated = rows["treated"].to_numpy()
     stu, students = _students_in_order(rows["student_id"])
@@ -712,12 +796,7 @@ def event_study(tables: dict[str, pd.DataFrame], *, mode: str = "personal",
     out, pre_a, pre_b = [], [], []
     for k in range(-weeks, weeks):
         start, stop = (7 * k, 7 * k + 7) if k < 0 else (7 * k + 1, 7 * k + 8)
-        # A comparison student counts up to (and including) the day of their own later
-        # contact, as in the estimate, when comparisons are censored.
-        until = np.full(len(rows), stop)
-        if design.censor_comparisons:
-            until = np.where(treated, stop, np.minimum(stop, rows["next_contact"] + 1))
-        done, n = tl.window(keys, start, np.maximum(until, start))
+        done, n = tl.window(keys, start, stop)
         seen = n > 0
         rate = np.where(seen, done / np.maximum(n, 1), 0.0)
         w_t = np.where(treated & seen, 1.0, 0.0)

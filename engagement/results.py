@@ -130,6 +130,10 @@ class Results:
             if len(others) and others["suppressed"].all():
                 text += (f" Fewer than {self.k} students missing it were not called, too few "
                          f"to compare.")
+            elif len(others):
+                text += (f" {others['n'].iloc[0]:.0f} students who had not handed it in were "
+                         "not called; the staff member chose whom to call, so they are not a "
+                         "fair comparison.")
             out.append(text)
         return out
 

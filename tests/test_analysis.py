@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement.analysis import Design, conference_effect, contact_effects, effects
+from engagement.analysis import DESIGNS, Design, Prepared, _Fit, contact_effects, effects
 from engagement.cleaning import clean_folder
 from engagement.config import Effects, SampleConfig
 from engagement.sample import canonical_tables, simulate
@@ -23,8 +23,7 @@ def sample_tables():
 
 @pytest.fixture(scope="module")
 def sample_effects(sample_tables):
-    return pd.concat([contact_effects(sample_tables, design=FAST),
-                      conference_effect(sample_tables, design=FAST)], ignore_index=True)
+    return contact_effects(sample_tables, design=FAST)
 
 
 def _row(table, estimand, subgroup="all"):
@@ -35,7 +34,7 @@ def _row(table, estimand, subgroup="all"):
                                       "att_conference_attended"])
 def test_planted_effects_lie_inside_their_confidence_intervals(sample_effects, estimand):
     row = _row(sample_effects, estimand)
-    truth = 100 * TRUTH[estimand]["realised_att"]
+    truth = 100 * TRUTH[estimand]["realised_per_event"]
     assert row["ci_low"] <= truth <= row["ci_high"], (row["estimate"], truth)
     assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
     assert row["n_treated"] > 500 and row["n_comparison"] > 300
@@ -44,7 +43,7 @@ def test_planted_effects_lie_inside_their_confidence_intervals(sample_effects, e
 def test_naive_before_after_is_clearly_larger_than_the_planted_effect(sample_effects):
     naive = _row(sample_effects, "naive_before_after_personal")
     matched = _row(sample_effects, "att_personal_contact")
-    assert naive["ci_low"] > 100 * TRUTH["att_personal_contact"]["realised_att"] + 3
+    assert naive["ci_low"] > 100 * TRUTH["att_personal_contact"]["realised_per_event"] + 3
     assert naive["estimate"] > matched["ci_high"]
 
 
@@ -64,26 +63,27 @@ def test_heterogeneity_by_baseline_completion(sample_effects):
     assert below["ci_low"] < below["estimate"] < below["ci_high"]
 
 
-def test_censoring_comparisons_recovers_what_counting_on_shrinks(sample_tables):
+def test_counting_later_contacts_and_removing_their_share_recovers_the_effect(sample_tables):
     """Comparison students called a week later carry the effect into their own window:
-    counted on, they shrink the contrast; censored at their own contact, the planted
-    effect is recovered."""
-    truth = 100 * TRUTH["att_personal_contact"]["realised_att"]
-    censored = _row(contact_effects(sample_tables, design=FAST), "att_personal_contact")
-    counted_on = _row(contact_effects(sample_tables, design=Design(n_boot=200,
-                                                                   censor_comparisons=False)),
-                      "att_personal_contact")
-    assert censored["ci_low"] <= truth <= censored["ci_high"]
-    assert counted_on["estimate"] < censored["estimate"] - 1
+    the raw contrast falls short of the planted effect; estimated together with the
+    share of each group's work that fell after a later contact, it is recovered."""
+    prepared = Prepared(sample_tables, FAST)
+    fit = _Fit({k: prepared.rows(k) for k in DESIGNS}, FAST, np.random.default_rng(0))
+    personal = fit.result("personal")
+    truth = TRUTH["att_personal_contact"]["realised_per_event"]
+    low, high = np.percentile(personal["att_b"], [2.5, 97.5])
+    assert low <= truth <= high
+    assert personal["contrast"] < personal["att"] - 0.005  # half a point or more short
+    comparisons = fit.matched["personal"].query("not treated")
+    assert 0 < comparisons["exposed_personal"].mean() < 0.2
 
 
 def test_a_null_world_finds_no_effect():
     null = Effects(personal_contact=0.0, written_contact=0.0, conference_attended=0.0)
     tables = canonical_tables(simulate(SampleConfig(students=900, students_per_school=300,
                                                     seed=11, effects=null)))
-    table = pd.concat([contact_effects(tables, design=FAST),
-                       conference_effect(tables, design=FAST)])
-    for estimand in ("att_personal_contact", "att_written_contact"):
+    table = contact_effects(tables, design=FAST)
+    for estimand in ("att_personal_contact", "att_written_contact", "att_conference_attended"):
         row = _row(table, estimand)
         assert row["ci_low"] <= 0 <= row["ci_high"], row[["estimate", "ci_low", "ci_high"]]
     assert _row(table, "naive_before_after_personal")["ci_low"] > 3  # the rebound remains

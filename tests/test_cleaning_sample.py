@@ -137,6 +137,6 @@ def test_cli_clean_on_sample(tmp_path):
     done = subprocess.run([sys.executable, "-m", "engagement.cli", "clean", str(SAMPLE),
                            "--out", str(tmp_path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "| contact_log_101.xlsx | contacts | 1,547 |" in done.stdout
+    assert "| contact_log_101.xlsx | contacts | 1,555 |" in done.stdout
     assert (tmp_path / "results.parquet").exists()
     assert pd.read_parquet(tmp_path / "results.parquet").shape[0] > 300_000

@@ -10,7 +10,7 @@ from engagement.findings import Claim, check, judge, read_findings
 from tests.conftest import SAMPLE
 
 EXPECTED = {"calls-home-division": "reproduced", "calls-home-school-102": "reproduced",
-            "newsletter-18-points": "not reproduced", "bulletins-no-change": "reproduced",
+            "newsletter-21-points": "not reproduced", "bulletins-no-change": "reproduced",
             "personal-invitations": "reproduced", "calls-home-grade-7": "not estimable"}
 
 
@@ -18,9 +18,9 @@ def test_sample_claims_are_judged_correctly(sample_results, sample_dataset):
     table = check(read_findings(SAMPLE / "findings.toml"), sample_results,
                   sample_dataset.tables)
     assert dict(zip(table["id"], table["verdict"], strict=True)) == EXPECTED
-    naive = table.set_index("id").loc["newsletter-18-points"]
-    assert "matches the naive before/after (18.0)" in naive["why"]
-    assert table.set_index("id").loc["calls-home-division", "n"] == 1167
+    naive = table.set_index("id").loc["newsletter-21-points"]
+    assert "matches the naive before/after (21.4)" in naive["why"]
+    assert table.set_index("id").loc["calls-home-division", "n"] == 1596
 
 
 def test_check_exits_non_zero_when_a_claim_is_not_reproduced(tmp_path):
@@ -29,7 +29,7 @@ def test_check_exits_non_zero_when_a_claim_is_not_reproduced(tmp_path):
                            "--out", str(tmp_path / "verdicts.csv")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1, done.stderr
-    assert "NOT REPRODUCED  newsletter-18-points" in done.stdout
+    assert "NOT REPRODUCED  newsletter-21-points" in done.stdout
     assert "4 reproduced, 1 not reproduced, 1 not estimable" in done.stdout
     assert (tmp_path / "verdicts.csv").exists()
 

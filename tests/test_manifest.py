@@ -28,7 +28,7 @@ def test_manifest_names_a_one_byte_change_and_reruns_give_the_same_numbers(tmp_p
     assert record["parameters"]["seed"] == 0 and record["parameters"]["k"] == 10
     assert {"pandas", "numpy", "engagement"} <= set(record["packages"])
     raw_files = {f["file"]: f for f in record["cleaned_from"]["files"]}
-    assert raw_files["powerschool_log.csv"]["rows"] == {"contacts": 2893}
+    assert raw_files["powerschool_log.csv"]["rows"] == {"contacts": 2948}
     assert len(raw_files["oneroster/results.csv"]["sha256"]) == 64
 
     assert _engagement("verify", tmp_path / "first").returncode == 0

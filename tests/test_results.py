@@ -33,10 +33,10 @@ def test_counts_that_are_the_outcome_are_blanked_too(sample_results):
 def test_findings_say_associated_with_intervals_and_n(sample_results):
     findings = sample_results.findings()
     personal = next(f for f in findings if f.startswith("Reaching the family"))
-    assert "associated with completion 12.2 points higher" in personal
-    assert "95% CI +10.7 to +13.7" in personal and "1,167 contacts" in personal
+    assert "associated with completion 11.7 points higher" in personal
+    assert "95% CI +10.1 to +13.3" in personal and "1,596 contacts" in personal
     assert any("bulletin or newsletter" in f and "no clear association" in f for f in findings)
-    assert any("would have said +18.0 points" in f for f in findings)
+    assert any("would have said +21.4 points" in f for f in findings)
     assert any("T0022 contacted 24 families" in f for f in findings)
 
 

@@ -190,7 +190,9 @@ def _teacher_spreadsheets(div: Division, contacts: pd.DataFrame, out: Path, rng)
             "rows": len(rows_out), "duplicate_rows": n_dup,
             "misspelled_names": int(len(misspelled)), "unknown_channels": 1,
             "impossible_dates": 1, "blank_lines": 1, "total_rows": 1,
-            "day_first_dates": int((style == 1).sum()),
+            # Typed day/month/year, the impossible 31/02/2026 included (read, then
+            # quarantined), duplicates not (dropped before dates are read).
+            "day_first_dates": int((style == 1).sum() - (style[impossible] == 1) + 1),
         }
     return defects
 
@@ -562,8 +564,11 @@ def write_ground_truth(div: Division, defects: dict, out: Path) -> None:
                  "completing an assignment (0.15 = 15 percentage points) for the student's "
                  "assignments due in the window after the event; 'realised_att' is the mean, "
                  "over treated student-assignments (excused excluded), of the probability "
-                 "difference actually applied after clipping to [0, 1]. Personal contacts "
-                 "count only when the family was reached.",
+                 "difference actually applied after clipping to [0, 1]; 'realised_per_event' is "
+                 "the mean, over events (contacts, attended conferences), of that difference "
+                 "on the student's work due in the window after: what an estimate per contact "
+                 "aims at. The two differ because the clipping binds for students doing well "
+                 "anyway. Personal contacts count only when the family was reached.",
         "config": div.config.to_dict(),
         **div.truth,
         "files": defects,

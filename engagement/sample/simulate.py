@@ -129,12 +129,24 @@ class Calendar:
         return pd.DatetimeIndex(naive).tz_localize(self.tz)
 
 
+def _effect_keys(contacts: pd.DataFrame, name: str) -> np.ndarray:
+    """Sorted keys (student * DAY + day) of the school's contacts that have an effect of
+    this kind: personal ones that reached the family, or written ones."""
+    school = contacts[contacts["initiator"] == "school"]
+    personal = school["channel"].map(mode_of).to_numpy() == "personal"
+    mask = personal & (school["outcome"] == "reached").to_numpy()
+    if name == "written_contact":
+        mask = ~personal
+    return np.sort(school["stu"].to_numpy().astype(np.int64)[mask] * DAY
+                   + school["day"].to_numpy()[mask])
+
+
 def _last_event_within(event_key: np.ndarray, query_key: np.ndarray, window: int) -> np.ndarray:
-    """For each query (student*DAY + day), whether an event of that student fell in the
-    ``window`` days before (strictly before the query day)."""
+    """For each query (student*DAY + day), whether an event of that student (sorted keys)
+    fell in the ``window`` days before (strictly before the query day)."""
     if len(event_key) == 0:
         return np.zeros(len(query_key), dtype=bool)
-    keys = np.sort(event_key)
+    keys = event_key  # sorted
     pos = np.searchsorted(keys, query_key, side="left") - 1
     last = keys[np.maximum(pos, 0)]
     return (pos >= 0) & (last // DAY == query_key // DAY) & (query_key - last <= window)
@@ -417,10 +429,10 @@ def simulate(config: SampleConfig | None = None) -> Division:
     school_of = students["school_idx"].to_numpy()
     bc_school = pd.Index(students["school_id"].unique()).get_indexer(broadcasts["school_id"])
     active = {
-        "conference_attended": _last_event_within(
-            conf_attended["stu"].to_numpy() * DAY + conf_attended["day"].to_numpy(), query, win),
-        "broadcast": _last_event_within(
-            bc_school * DAY + broadcasts["day"].to_numpy(), school_of[stu] * DAY + due, win),
+        "conference_attended": _last_event_within(np.sort(
+            conf_attended["stu"].to_numpy() * DAY + conf_attended["day"].to_numpy()), query, win),
+        "broadcast": _last_event_within(np.sort(
+            bc_school * DAY + broadcasts["day"].to_numpy()), school_of[stu] * DAY + due, win),
     }
     active["personal_contact"] = np.zeros(n_res, dtype=bool)
     active["written_contact"] = np.zeros(n_res, dtype=bool)
@@ -437,27 +449,19 @@ def simulate(config: SampleConfig | None = None) -> Division:
     last_trigger = np.full(len(enrollments), -10_000)
     triggered = []
     rc = rng["contacts"]
-    bounds = np.searchsorted(week, np.append(weeks, weeks[-1] + 1))
-    for i in range(len(weeks)):
-        rows = np.arange(bounds[i], bounds[i + 1])
-        if len(rows) == 0:
-            continue
-        made = pd.concat([contacts] + triggered, ignore_index=True)
-        school_made = made[made["initiator"] == "school"]
-        reached = school_made["outcome"] == "reached"
-        personal = school_made["channel"].map(mode_of) == "personal"
-        for name, mask in (("personal_contact", personal & reached),
-                           ("written_contact", ~personal)):
-            ev = school_made[mask]
-            active[name][rows] = _last_event_within(
-                ev["stu"].to_numpy() * DAY + ev["day"].to_numpy(), query[rows], win)
+    # Contact keys (student * DAY + day) of each kind that has an effect, kept sorted.
+    events = {name: _effect_keys(contacts, name) for name in ("personal_contact",
+                                                              "written_contact")}
+    # Day by day: a contact made after a due day changes work due from the next day on
+    # (a week at a time, a call on Tuesday would wait for next week's work to count).
+    bounds = np.flatnonzero(np.diff(due, prepend=-1, append=due[-1] + 1))
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        rows = np.arange(lo, hi)
+        for name, keys in events.items():
+            active[name][rows] = _last_event_within(keys, query[rows], win)
         total = sum(size[k] * active[k][rows] for k in size)
         p_final[rows] = np.clip(p0[rows] + total, 0.0, 1.0)
         completed[rows] = u[rows] < p_final[rows]
-        project = rows[is_project[rows]]
-        if len(project):
-            completed[project] = _campaign_non_submitters(
-                config, p_final[project], rng["campaign"])
         # Triggers: two of the last three missed in a class, the latest among them.
         regular = rows[~is_project[rows]]
         e = res_enrol[regular]
@@ -473,13 +477,19 @@ def simulate(config: SampleConfig | None = None) -> Division:
             channel = np.where(personal_new, _choice(rc, PERSONAL_MIX, n_new),
                                _choice(rc, WRITTEN_MIX, n_new))
             day = cal.next_school_day(due[pick] + rc.integers(1, 5, n_new))
-            triggered.append(pd.DataFrame({
+            new = pd.DataFrame({
                 "stu": stu[pick], "day": day, "channel": channel, "initiator": "school",
                 "purpose": "missing_work",
                 "teacher_id": teacher_of_class[res["cls"].to_numpy()[pick]],
                 "cls": res["cls"].to_numpy()[pick],
-                "outcome": _outcomes(config, channel, rc)}))
+                "outcome": _outcomes(config, channel, rc)})
+            triggered.append(new)
+            events = {name: np.sort(np.concatenate([keys, _effect_keys(new, name)]))
+                      for name, keys in events.items()}
 
+    # The project (sections may have it due on different days) is settled once.
+    project = np.flatnonzero(is_project)
+    completed[project] = _campaign_non_submitters(config, p_final[project], rng["campaign"])
     contacts = pd.concat([contacts] + triggered, ignore_index=True)
     campaign = _run_campaign(config, res, completed, is_project, teacher, cal, rng["campaign"])
     contacts = pd.concat([contacts, campaign["contacts"]], ignore_index=True)
@@ -491,7 +501,8 @@ def simulate(config: SampleConfig | None = None) -> Division:
 
     results = _finish_results(config, res, completed, campaign, eng, cal, rng["results"],
                               assignments)
-    truth = _truth(config, res, results, p0, p_final, active, size, contacts, campaign)
+    truth = _truth(config, res, results, p0, p_final, active, size, contacts,
+                   conferences, campaign)
     return Division(config=config, schools=schools, students=students, staff=staff,
                     classes=classes, enrollments=enrollments, assignments=assignments,
                     results=results, contacts=contacts, conferences=conferences,
@@ -614,17 +625,45 @@ def _window_rates(results: pd.DataFrame, stu: np.ndarray, day: np.ndarray, windo
     return before, after, n_before, n_after
 
 
-def _truth(config, res, results, p0, p_final, active, size, contacts, campaign) -> dict:
+def _per_event(res, observed, realised, events, window: int) -> float | None:
+    """Mean over events of the effect realised on the student's counted work due in the
+    ``window`` days after: what an estimate per contact (or conference) aims at. It differs
+    from the mean over treated assignments because the cap at 100% binds for students
+    who were doing well anyway, and they weigh differently in the two averages."""
+    if events is None or events.empty:
+        return None
+    key = res["stu"].to_numpy().astype(np.int64) * DAY + res["due_day"].to_numpy()
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    effect = np.concatenate([[0], np.cumsum(realised[order] * observed[order])])
+    count = np.concatenate([[0], np.cumsum(observed[order])])
+    base = events["stu"].to_numpy().astype(np.int64) * DAY + events["day"].to_numpy()
+    lo = np.searchsorted(key, base + 1)
+    hi = np.searchsorted(key, base + window + 1)
+    n = count[hi] - count[lo]
+    seen = n > 0
+    return float(np.mean((effect[hi] - effect[lo])[seen] / n[seen])) if seen.any() else None
+
+
+def _truth(config, res, results, p0, p_final, active, size, contacts, conferences,
+           campaign) -> dict:
     observed = (results["status"] != "excused").to_numpy()
     effects = {}
+    school = contacts[contacts["initiator"] == "school"]
+    reached = school["outcome"] == "reached"
+    events = {"personal_contact": school[(school["mode"] == "personal") & reached],
+              "written_contact": school[school["mode"] == "written"],
+              "conference_attended": conferences[conferences["status"] == "attended"]}
     for name, effect in size.items():
         treated = active[name] & observed
         others = sum(size[k] * active[k] for k in size if k != name)
         without = np.clip(p0 + others, 0.0, 1.0)
-        realised = p_final[treated] - without[treated]
+        realised = np.where(treated, p_final - without, 0.0)
         effects[f"att_{name}"] = {
             "planted_effect": effect,
-            "realised_att": float(realised.mean()) if treated.any() else None,
+            "realised_att": float(realised[treated].mean()) if treated.any() else None,
+            "realised_per_event": _per_event(res, observed, realised, events.get(name),
+                                             config.effects.window_days),
             "treated_results": int(treated.sum()),
             "treated_students": int(np.unique(res["stu"].to_numpy()[treated]).size),
         }
