@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from engagement.metrics import Timeline, result_flags, week_start
+from engagement.metrics import Timeline, day_number, result_flags, week_start
 from engagement.parsing import positions
 
 RESULT_COLUMNS = [
@@ -60,7 +60,7 @@ def _school_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
     return contacts[contacts["initiator"].astype("str") == "school"]
 
 
-def _events_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
+def events_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
     """School-initiated contacts of one mode; personal ones only when the family was reached
     (a voicemail is an attempt, not a conversation)."""
     c = _school_contacts(contacts)
@@ -77,14 +77,24 @@ def _day_keys(tl: Timeline, frame: pd.DataFrame, column: str) -> tuple[np.ndarra
     return tl.keys(frame["student_id"], day), day
 
 
+def school_days(events: pd.DataFrame, time_column: str, timezone: str) -> pd.DataFrame:
+    """The (school, day) pairs on which an event happened, sorted."""
+    day = day_number(events[time_column], timezone) if len(events) else np.zeros(0, np.int64)
+    days = pd.DataFrame({"school_id": events["school_id"].to_numpy(), "day": day})
+    return days.drop_duplicates().sort_values(["school_id", "day"]).reset_index(drop=True)
+
+
 def _risk_set(tl: Timeline, events: pd.DataFrame, students: pd.DataFrame,
-              time_column: str) -> pd.DataFrame:
-    """Every student of the school on every day a treated event happened there."""
+              time_column: str, days: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every student of the school on every day a treated event happened there, in
+    (school, day, student) order. ``days`` are the division's (school, day) pairs when
+    ``students`` are only some of its students (a partition)."""
     keys, day = _day_keys(tl, events, time_column)
     treated = pd.DataFrame({"student_id": events["student_id"].to_numpy(),
                             "school_id": events["school_id"].to_numpy(), "day": day})
-    days = treated[["school_id", "day"]].drop_duplicates()
-    risk = days.merge(students[["student_id", "school_id"]], on="school_id")
+    days = school_days(events, time_column, tl.origin.tz) if days is None else days
+    roster = students[["student_id", "school_id"]].sort_values(["school_id", "student_id"])
+    risk = days.merge(roster, on="school_id")
     marked = treated.drop_duplicates(["student_id", "day"]).assign(treated=True)
     risk = risk.merge(marked[["student_id", "day", "treated"]], on=["student_id", "day"],
                       how="left")
@@ -226,7 +236,7 @@ class _Fit:
         per treated row, at the point and in each resample."""
         k = len(self.kinds)
         point = np.stack([sums[j].sum(axis=0) for j in self.kinds])
-        boot = np.stack([self.draws @ sums[j] for j in self.kinds], axis=1)
+        boot = np.stack([_resampled(self.draws, sums[j]) for j in self.kinds], axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             point = point / point[:, [k + 1]]
             boot = boot / boot[:, :, [k + 1]]
@@ -243,7 +253,7 @@ class _Fit:
             return {}
         s = _student_sums(m, self.students, self.kinds)
         k = len(self.kinds)
-        point, boot = s.sum(axis=0), self.draws @ s
+        point, boot = s.sum(axis=0), _resampled(self.draws, s)
         with np.errstate(invalid="ignore", divide="ignore"):
             point, boot = point / point[k + 1], boot / boot[:, [k + 1]]
             others = np.arange(k) != j
@@ -280,6 +290,13 @@ def _bootstrap(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
     for b in range(n_boot):  # one row of weights per resample, vectorised inside
         draws[b] = np.bincount(rng.integers(0, n, n), minlength=n)
     return draws
+
+
+def _resampled(draws: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sums of ``values`` (one row per student or unit) under each resample's weights.
+    Not ``draws @ values``: a BLAS product may round differently with the memory layout
+    or the thread count, and the same data must give the same digits everywhere."""
+    return np.einsum("bn,n...->b...", draws, values, optimize=False)
 
 
 def _odds_ratio(after: float, att: float) -> float:
@@ -352,15 +369,17 @@ class Prepared:
     """What every estimate of a dataset shares, computed once: the completion timeline,
     the days of school-initiated contacts and the matched rows of each design."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame], design: Design):
+    def __init__(self, tables: dict[str, pd.DataFrame], design: Design, *,
+                 event_days: dict[str, pd.DataFrame] | None = None):
         self.tables = tables
         self.design = design
+        self.event_days = event_days or {}  # the division's, when tables are a partition
         # Every result with its flags: computed once here and shared by every analysis.
         self.flags = result_flags(tables["results"], tables["assignments"])
         self.timeline = tl = Timeline(self.flags, design.timezone)
         contacts = tables["contacts"]
         # The events whose effect each design's window may hold.
-        self.exposures = {m: _event_days(tl, _events_of_mode(contacts, m), "contact_at")
+        self.exposures = {m: _event_days(tl, events_of_mode(contacts, m), "contact_at")
                           for m in ("personal", "written")}
         conf = tables["conferences"]
         self.exposures["conference"] = _event_days(
@@ -371,8 +390,8 @@ class Prepared:
         """Before/after rows of one design: ``personal``, ``written`` or ``conference``."""
         if kind not in self._rows:  # kept with this object, freed with it
             risk = (self._conference_risk() if kind == "conference" else _risk_set(
-                self.timeline, _events_of_mode(self.tables["contacts"], kind),
-                self.tables["students"], "contact_at"))
+                self.timeline, events_of_mode(self.tables["contacts"], kind),
+                self.tables["students"], "contact_at", self.event_days.get(kind)))
             self._rows[kind] = _did_rows(self.timeline, risk, self.exposures, self.design)
         return self._rows[kind]
 
@@ -383,7 +402,10 @@ class Prepared:
         risk = pd.DataFrame({"student_id": conf["student_id"].to_numpy(),
                              "school_id": conf["school_id"].to_numpy(), "day": day,
                              "treated": (conf["status"] == "attended").to_numpy()})
-        return risk[keys >= 0].drop_duplicates(["student_id", "day"])
+        # One row per family and day (attended if any meeting that day was), in
+        # (school, day, student) order like the contacts' risk sets.
+        return (risk[keys >= 0].groupby(["school_id", "day", "student_id"], observed=True)
+                ["treated"].max().reset_index())
 
 
 def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str) -> pd.DataFrame:
@@ -445,15 +467,24 @@ def _flags(tables: dict[str, pd.DataFrame], prepared: Prepared | None) -> pd.Dat
     return result_flags(tables["results"], tables["assignments"])
 
 
+def school_week_counts(flags: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Work completed and counted, due in each school week (Monday to Sunday, local
+    time): counts, so that parts of a division add up exactly."""
+    flags = flags[flags["counted"] & flags["due_at"].notna()]
+    week = week_start(flags["due_at"], timezone)
+    return (flags.assign(week=week).groupby(["school_id", "week"], observed=True)
+            .agg(done=("completed", "sum"), n=("completed", "size")).reset_index())
+
+
+def school_weeks_from(counts: pd.DataFrame) -> pd.DataFrame:
+    """Completion of each school week from its counts."""
+    return counts.assign(completion=counts["done"] / counts["n"])[
+        ["school_id", "week", "completion", "n"]]
+
+
 def _school_weeks(tables: dict[str, pd.DataFrame], design: Design,
                   prepared: Prepared | None = None) -> pd.DataFrame:
-    """Completion of work due in each school week (Monday to Sunday, local time)."""
-    flags = _flags(tables, prepared)
-    flags = flags[flags["counted"] & flags["due_at"].notna()]
-    week = week_start(flags["due_at"], design.timezone)
-    return (flags.assign(week=week).groupby(["school_id", "week"], observed=True)["completed"]
-            .agg(["mean", "size"]).reset_index()
-            .rename(columns={"mean": "completion", "size": "n"}))
+    return school_weeks_from(school_week_counts(_flags(tables, prepared), design.timezone))
 
 
 def _within_school_difference(weights: np.ndarray, onehot: np.ndarray,
@@ -461,7 +492,7 @@ def _within_school_difference(weights: np.ndarray, onehot: np.ndarray,
     """Mean over schools of (exposed - unexposed) week means, for each row of weights;
     ``onehot`` columns alternate unexposed/exposed per school."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = (weights @ (onehot * completion)) / (weights @ onehot)
+        means = _resampled(weights, onehot * completion) / _resampled(weights, onehot)
     diff = means[:, 1::2] - means[:, 0::2]
     ok = np.isfinite(diff)
     return np.where(ok, diff, 0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
@@ -558,8 +589,15 @@ def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
     """
     design = design or Design()
     prepared = prepared or Prepared(tables, design)
-    rows = {k: prepared.rows(k) for k in DESIGNS}
-    weeks = _school_weeks(tables, design, prepared)
+    return effects_from_rows({k: prepared.rows(k) for k in DESIGNS},
+                             _school_weeks(tables, design, prepared), tables, design)
+
+
+def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
+                      tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFrame:
+    """``effects`` from each design's before/after rows (in (school, day, student) order)
+    and the school weeks, however they were built (here, or on a cluster). Of
+    ``tables``, only the small ones are used: students and broadcasts."""
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
     parts = [_effects_table(rows, design, "division"),
              broadcast_effect(tables, design=design, weeks=weeks)]
@@ -611,7 +649,7 @@ def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = No
     flags = _flags(tables, prepared)
     counted = flags[flags["counted"]]
     rate = counted.groupby("student_id", observed=True)["completed"].mean()
-    calls = _events_of_mode(tables["contacts"], "personal").groupby(
+    calls = events_of_mode(tables["contacts"], "personal").groupby(
         "student_id", observed=True).size()
     doses = calls.reindex(rate.index, fill_value=0).clip(upper=4)
     out = []

@@ -69,12 +69,17 @@ def _analyze(args: argparse.Namespace) -> int:
     from engagement.cleaning import load
     from engagement.results import analyze
 
-    dataset = load(args.data_dir)
     design = Design(window_days=args.window_days, seed=args.seed)
-    results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
+    parameters = {**asdict(design), "k": args.k, "engine": args.engine}
+    if args.scheduler and args.engine != "dask":
+        raise ValueError("--scheduler is for --engine dask")
+    if args.engine == "dask":
+        results, dataset = _analyze_on_dask(args, design), None
+    else:
+        dataset = load(args.data_dir)
+        results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
     results.write(args.out)
-    _record(args.out, args.data_dir, "analyze", {**asdict(design), "k": args.k}, dataset,
-            args.quiet)
+    _record(args.out, args.data_dir, "analyze", parameters, dataset, args.quiet)
     if not args.quiet:
         for row in results.headline().itertuples():
             if pd.isna(row.estimate):
@@ -85,8 +90,30 @@ def _analyze(args: argparse.Namespace) -> int:
                 print(f"{row.estimand}: {row.estimate:+.1f} points "
                       f"({row.ci_level:.0%} CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; "
                       f"{row.n_treated:,.0f} events, {against})")
-        print(f"Wrote effects.csv and summaries to {args.out}")
+        print(f"Wrote {', '.join(f'{n}.csv' for n in results.frames)} to {args.out}")
     return 0
+
+
+def _analyze_on_dask(args: argparse.Namespace, design):
+    """The effect estimates on a Dask cluster (``--scheduler``) or a local one."""
+    from engagement.distributed import effects
+    from engagement.results import Results, effect_frames
+
+    if not (args.data_dir / "results.parquet").is_file():
+        raise ValueError(f"--engine dask reads a cleaned folder; {args.data_dir} has no "
+                         f"results.parquet. Clean it first: engagement clean "
+                         f"{args.data_dir} --out CLEANED")
+    client = None
+    if args.scheduler:
+        from dask.distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        table = effects(args.data_dir, design=design, client=client)
+    finally:
+        if client is not None:
+            client.close()
+    return Results(effect_frames(table, args.k), design, args.k)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -218,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="estimate how contact relates to completion")
     _analysis_options(p)
+    p.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                   help="dask: the effect estimates (effects.csv, effects_by_school.csv) on "
+                        "a Dask cluster, partitioned by student; needs a cleaned folder")
+    p.add_argument("--scheduler", default=None,
+                   help="with --engine dask: a running scheduler's address (tcp://host:8786); "
+                        "without it, a local cluster of this machine's cores")
     p.set_defaults(run=_analyze)
 
     p = sub.add_parser("report", help="a single HTML report a principal can open")

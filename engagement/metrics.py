@@ -83,6 +83,12 @@ def reachability(contacts: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def day_number(times: pd.Series, timezone) -> np.ndarray:
+    """Whole local days since 2000-01-01 (the school's calendar day)."""
+    local = times.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    return ((local - pd.Timestamp("2000-01-01")).dt.days).to_numpy(np.int64)
+
+
 class Timeline:
     """Each student's counted results in due order, as integer arrays, so that windows
     ('assignments due in the 21 days after day d') are two binary searches."""
@@ -102,9 +108,7 @@ class Timeline:
         self.missed = np.concatenate([[0], np.cumsum(counted["missing"].to_numpy()[order])])
 
     def day_number(self, times: pd.Series) -> np.ndarray:
-        """Whole local days since 2000-01-01 (the school's calendar day)."""
-        local = times.dt.tz_convert(self.origin.tz).dt.tz_localize(None).dt.normalize()
-        return ((local - self.origin.tz_localize(None)).dt.days).to_numpy(np.int64)
+        return day_number(times, self.origin.tz)
 
     def keys(self, student_id: pd.Series, day: np.ndarray) -> np.ndarray:
         return positions(student_id, self.students) * 100_000 + day

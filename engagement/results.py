@@ -210,11 +210,7 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
 
     prepared = Prepared(tables, design)  # the timeline and matched rows, built once
     step("matched rows")
-    table = effects(tables, design=design, prepared=prepared)
-    frames["effects"] = suppress(table, n="n_treated", values=_estimates(table), k=k)
-    frames["effects_by_school"] = suppress(pool_schools(table), n="n_treated", k=k,
-                                           values=_estimates(table) + ["p_value",
-                                                                       "p_adjusted"])
+    frames.update(effect_frames(effects(tables, design=design, prepared=prepared), k))
     step("effects")
     studies = [event_study(tables, mode=m, design=design, prepared=prepared)
                for m in ("personal", "written")]
@@ -271,6 +267,15 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     step("campaigns")
     steps.close()
     return Results(frames, design, k)
+
+
+def effect_frames(table: pd.DataFrame, k: int = MIN_CELL) -> dict[str, pd.DataFrame]:
+    """``effects`` and ``effects_by_school`` (pooled, with I² and adjusted p-values) from
+    the estimates, small cells suppressed."""
+    return {"effects": suppress(table, n="n_treated", values=_estimates(table), k=k),
+            "effects_by_school": suppress(pool_schools(table), n="n_treated", k=k,
+                                          values=_estimates(table) + ["p_value",
+                                                                      "p_adjusted"])}
 
 
 def _estimates(table: pd.DataFrame) -> list[str]:
