@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py                  # 1,200, 10k, 30k, 100k students
     .venv/bin/python benchmarks/run.py --sizes 1200 10000 --stages report
+    .venv/bin/python benchmarks/run.py --sizes 30000 --stages analyze_dask --contact-rows 0
 
 Each stage runs in its own process, so its peak memory (max RSS) is its own.
 Figures go to benchmarks/results.json and benchmarks/RESULTS.md; data to
@@ -51,6 +52,12 @@ elif stage == "analyze":
     import pandas as pd
     from engagement.cli import main
     main(["analyze", str(folder / "clean"), "--out", str(folder / "results"), "--quiet"])
+    rows = len(pd.read_parquet(folder / "clean" / "results.parquet", columns=["status"]))
+elif stage == "analyze_dask":  # the effect estimates only, on a local Dask cluster
+    import pandas as pd
+    from engagement.cli import main
+    main(["analyze", str(folder / "clean"), "--out", str(folder / "results_dask"), "--quiet",
+          "--engine", "dask"])
     rows = len(pd.read_parquet(folder / "clean" / "results.parquet", columns=["status"]))
 elif stage == "report":
     import pandas as pd
@@ -121,7 +128,8 @@ def write_results(figures: list[dict]) -> None:
     results = HERE / "results.json"
     earlier = json.loads(results.read_text(encoding="utf-8"))["figures"] if results.exists() else []
     fresh = {(f["stage"], f["students"]) for f in figures}
-    order = {"sample": 0, "clean": 1, "analyze": 2, "report": 3, "contact_log": 4}
+    order = {"sample": 0, "clean": 1, "analyze": 2, "analyze_dask": 3, "report": 4,
+             "contact_log": 5}
     figures = sorted([f for f in earlier if (f["stage"], f["students"]) not in fresh] + figures,
                      key=lambda f: (f["stage"] == "contact_log", f["students"],
                                     order[f["stage"]]))

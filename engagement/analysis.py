@@ -121,12 +121,13 @@ def _did_rows(tl: Timeline, risk: pd.DataFrame, exposures: dict[str, np.ndarray]
     keys = tl.keys(risk["student_id"], risk["day"].to_numpy())
     ok = keys >= 0
     risk, keys = risk[ok].reset_index(drop=True), keys[ok]
-    done_b, n_b = tl.window(keys, -w, 0)
-    done_a, n_a = tl.window(keys, 1, w + 1)
+    order = np.argsort(keys, kind="stable")  # sorts every window's bounds too: sorted once
+    done_b, n_b = tl.window(keys, -w, 0, order)
+    done_a, n_a = tl.window(keys, 1, w + 1, order)
     with np.errstate(invalid="ignore", divide="ignore"):
         before, after = done_b / n_b, done_a / n_a
-        shares = {f"exposed_{name}": _exposed(tl, keys, events, 1, w + 1, w) / n_a
-                  - _exposed(tl, keys, events, -w, 0, w) / n_b
+        shares = {f"exposed_{name}": _exposed(tl, keys, events, 1, w + 1, w, order) / n_a
+                  - _exposed(tl, keys, events, -w, 0, w, order) / n_b
                   for name, events in exposures.items()}
     # The recent record contacts are matched on: assignments missed in the window before,
     # and among the last three. (The last three alone left most of the pre-contact dip
@@ -138,7 +139,7 @@ def _did_rows(tl: Timeline, risk: pd.DataFrame, exposures: dict[str, np.ndarray]
 
 
 def _exposed(tl: Timeline, keys: np.ndarray, events: np.ndarray, start: int, stop: int,
-             w: int) -> np.ndarray:
+             w: int, order: np.ndarray | None = None) -> np.ndarray:
     """Counted work due in [day+start, day+stop) that was due within ``w`` days after one
     of the student's events (days e+1..e+w), for windows no longer than ``w``.
 
@@ -151,7 +152,7 @@ def _exposed(tl: Timeline, keys: np.ndarray, events: np.ndarray, start: int, sto
     student = a // 100_000
     end1 = np.where(last // 100_000 == student, np.clip(last + w + 1, a, b), a)
     start2 = np.where(first // 100_000 == student, np.clip(first + 1, a, b), b)
-    p_a, p_b, p_end1, p_start2 = (tl.position(x) for x in (a, b, end1, start2))
+    p_a, p_b, p_end1, p_start2 = (tl.position(x, order) for x in (a, b, end1, start2))
     return (p_end1 - p_a) + (p_b - p_start2) - np.maximum(p_end1 - p_start2, 0)
 
 
