@@ -135,6 +135,13 @@ def replicate(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
                          **options), *pages]
 
 
+def p_text(p: float) -> str:
+    """A p-value as a reader sees it: three decimals, or "< 0.001"."""
+    if p != p:  # NaN: no test (the pooled row)
+        return ""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 class Table:
     """A result frame shown as a short, readable table: chosen columns under plain names,
     numbers rounded for display only, suppressed values shown as "< k"."""
