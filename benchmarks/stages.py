@@ -17,7 +17,6 @@ import statistics
 import time
 
 import numpy as np
-import pandas as pd
 
 from engagement.analysis import (
     DESIGNS,
@@ -79,8 +78,9 @@ def main() -> None:
               f"peak so far {figures[-1]['peak_gb']} GB", flush=True)
     rows_n = sum(len(r) for r in state["rows"].values())
     print(f"matched rows: {rows_n:,}")
-    print(pd.DataFrame(figures).to_markdown(index=False) if hasattr(pd.DataFrame,
-                                                                     "to_markdown") else "")
+    print("| stage | seconds | peak GB so far |\n|---|---:|---:|")
+    for f in figures:
+        print(f"| {f['stage']} | {f['seconds']} | {f['peak_gb']} |")
 
 
 if __name__ == "__main__":

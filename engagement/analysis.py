@@ -107,16 +107,14 @@ def _event_days(tl: Timeline, frame: pd.DataFrame, column: str) -> np.ndarray:
     return np.sort(keys[keys >= 0])
 
 
-def _did_rows(tl: Timeline, risk: pd.DataFrame, exposures: dict[str, np.ndarray],
-              design: Design) -> pd.DataFrame:
-    """Before and after completion for each (student, day), with the matching state
-    and, for each kind of event, the change in the share of the student's work that
-    fell in such an event's window (see ``_exposed``).
+def _did_rows(tl: Timeline, risk: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """Before and after completion for each (student, day), with the matching state.
 
     A student contacted in the weeks before stays in: the earlier contact's share of
-    both windows is measured like any other. (Leaving such days out, as a clean
-    baseline would want, drops the students contacted most, whose gains are largest:
-    the estimate fell a point short of the planted effect on simulated data.)"""
+    both windows is measured like any other (``with_exposures``). (Leaving such days
+    out, as a clean baseline would want, drops the students contacted most, whose gains
+    are largest: the estimate fell a point short of the planted effect on simulated
+    data.)"""
     w = design.window_days
     keys = tl.keys(risk["student_id"], risk["day"].to_numpy())
     ok = keys >= 0
@@ -126,33 +124,48 @@ def _did_rows(tl: Timeline, risk: pd.DataFrame, exposures: dict[str, np.ndarray]
     done_a, n_a = tl.window(keys, 1, w + 1, order)
     with np.errstate(invalid="ignore", divide="ignore"):
         before, after = done_b / n_b, done_a / n_a
-        shares = {f"exposed_{name}": _exposed(tl, keys, events, 1, w + 1, w, order) / n_a
-                  - _exposed(tl, keys, events, -w, 0, w, order) / n_b
-                  for name, events in exposures.items()}
     # The recent record contacts are matched on: assignments missed in the window before,
     # and among the last three. (The last three alone left most of the pre-contact dip
     # unmatched; the window alone left the null biased: contacts follow the last three.)
     out = risk.assign(state=n_b - done_b, recent=tl.missed_last(keys, 3),
-                      week=risk["day"].to_numpy() // 7, before=before, after=after, **shares)
+                      week=risk["day"].to_numpy() // 7, before=before, after=after)
     keep = (n_b > 0) & (n_a > 0)
     return out[keep].reset_index(drop=True)
 
 
-def _exposed(tl: Timeline, keys: np.ndarray, events: np.ndarray, start: int, stop: int,
-             w: int, order: np.ndarray | None = None) -> np.ndarray:
-    """Counted work due in [day+start, day+stop) that was due within ``w`` days after one
-    of the student's events (days e+1..e+w), for windows no longer than ``w``.
+def with_exposures(tl: Timeline, rows: pd.DataFrame, exposures: dict[str, np.ndarray],
+                   design: Design) -> pd.DataFrame:
+    """``rows`` with, for each kind of event, the change from the window before to the
+    window after in the share of the student's work due within ``window_days`` after
+    such an event. Computed for matched rows only: the costliest lookups of the analysis."""
+    w = design.window_days
+    keys = tl.keys(rows["student_id"], rows["day"].to_numpy())
+    order = np.argsort(keys, kind="stable")
+    bounds = {x: (keys + x, tl.position(keys + x, order)) for x in (-w, 0, 1, w + 1)}
+    n_b = bounds[0][1] - bounds[-w][1]
+    n_a = bounds[w + 1][1] - bounds[1][1]
+    shares = {f"exposed_{name}": _exposed(tl, bounds[1], bounds[w + 1], events, w, order) / n_a
+              - _exposed(tl, bounds[-w], bounds[0], events, w, order) / n_b
+              for name, events in exposures.items()}
+    return rows.assign(**shares)
+
+
+def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int,
+             order: np.ndarray) -> np.ndarray:
+    """Counted work due in [a, b) (``start`` and ``stop``: keys and their positions) that
+    was due within ``w`` days after one of the student's events (days e+1..e+w), for
+    windows no longer than ``w``.
 
     Such a window meets at most two stretches: the one of the last event before it,
-    [start, last + w], and the one from the first event inside it to its end."""
-    a, b = keys + start, keys + stop
+    [a, last + w], and the one from the first event inside it to its end."""
+    (a, p_a), (b, p_b) = start, stop
     i = np.searchsorted(events, a, side="left")
     padded = np.concatenate([[-1], events, [np.iinfo(np.int64).max]])
     last, first = padded[i], padded[i + 1]
     student = a // 100_000
     end1 = np.where(last // 100_000 == student, np.clip(last + w + 1, a, b), a)
     start2 = np.where(first // 100_000 == student, np.clip(first + 1, a, b), b)
-    p_a, p_b, p_end1, p_start2 = (tl.position(x, order) for x in (a, b, end1, start2))
+    p_end1, p_start2 = tl.position(end1, order), tl.position(start2, order)
     return (p_end1 - p_a) + (p_b - p_start2) - np.maximum(p_end1 - p_start2, 0)
 
 
@@ -169,6 +182,12 @@ DESIGNS = {"personal": "att_personal_contact", "written": "att_written_contact",
 MATCH_ON = {"personal": ["school_id", "week", "state", "recent"],
             "written": ["school_id", "week", "state", "recent"],
             "conference": ["school_id", "week"]}
+
+
+def in_matched_cells(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The rows of cells holding both treated and comparison rows (every estimate of a
+    school or a subgroup matches within these)."""
+    return _matched(rows, MATCH_ON[kind]).drop(columns="weight")
 
 
 def _matched(rows: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
@@ -388,13 +407,21 @@ class Prepared:
         self._rows: dict[str, pd.DataFrame] = {}
 
     def rows(self, kind: str) -> pd.DataFrame:
-        """Before/after rows of one design: ``personal``, ``written`` or ``conference``."""
+        """Before/after rows of one design (``personal``, ``written`` or ``conference``)
+        in cells with both treated and comparison rows, with their exposure shares."""
         if kind not in self._rows:  # kept with this object, freed with it
-            risk = (self._conference_risk() if kind == "conference" else _risk_set(
-                self.timeline, events_of_mode(self.tables["contacts"], kind),
-                self.tables["students"], "contact_at", self.event_days.get(kind)))
-            self._rows[kind] = _did_rows(self.timeline, risk, self.exposures, self.design)
+            rows = in_matched_cells(self.all_rows(kind), kind)
+            self._rows[kind] = with_exposures(self.timeline, rows, self.exposures,
+                                              self.design)
         return self._rows[kind]
+
+    def all_rows(self, kind: str) -> pd.DataFrame:
+        """Every before/after row of one design, matched or not (without exposures): what
+        a partition of a division contributes before cells are counted across it."""
+        risk = (self._conference_risk() if kind == "conference" else _risk_set(
+            self.timeline, events_of_mode(self.tables["contacts"], kind),
+            self.tables["students"], "contact_at", self.event_days.get(kind)))
+        return _did_rows(self.timeline, risk, self.design)
 
     def _conference_risk(self) -> pd.DataFrame:
         conf = self.tables["conferences"]

@@ -39,6 +39,7 @@ from engagement.analysis import (
     school_days,
     school_week_counts,
     school_weeks_from,
+    with_exposures,
 )
 
 PER_STUDENT = ("results", "contacts", "conferences", "students")
@@ -73,7 +74,7 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
         built = [dask.delayed(_partition_rows)(*p, assignments, days, design) for p in pieces]
         built = client.persist(built)
         cells = _matched_cells(dask.compute(*[dask.delayed(_cell_counts)(b) for b in built]))
-        kept = dask.compute(*[dask.delayed(_keep_matched)(b, cells) for b in built])
+        kept = dask.compute(*[dask.delayed(_keep_matched)(b, cells, design) for b in built])
     finally:
         if own is not None:
             own.close()
@@ -124,12 +125,12 @@ def _partition_rows(results, contacts, conferences, students, assignments, days,
               "conferences": conferences.reset_index(drop=True),
               "students": students.reset_index(drop=True)}
     prepared = Prepared(tables, design, event_days=days)
-    return ({k: prepared.rows(k) for k in DESIGNS},
+    return (prepared, {k: prepared.all_rows(k) for k in DESIGNS},
             school_week_counts(prepared.flags, design.timezone))
 
 
 def _cell_counts(built) -> dict[str, pd.Series]:
-    rows, _ = built
+    _, rows, _ = built
     return {k: rows[k].groupby(MATCH_ON[k] + ["treated"], observed=True).size()
             for k in DESIGNS}
 
@@ -145,11 +146,14 @@ def _matched_cells(parts) -> dict[str, pd.MultiIndex]:
     return out
 
 
-def _keep_matched(built, cells):
-    rows, weeks = built
+def _keep_matched(built, cells, design):
+    """The partition's rows in cells matched across the division, with their exposure
+    shares (computed here, inside the partition that holds the students' timelines)."""
+    prepared, rows, weeks = built
     kept = {k: r[pd.MultiIndex.from_frame(r[MATCH_ON[k]]).isin(cells[k])]
             for k, r in rows.items()}
-    return kept, weeks
+    return ({k: with_exposures(prepared.timeline, r.reset_index(drop=True),
+                               prepared.exposures, design) for k, r in kept.items()}, weeks)
 
 
 def _in_order(parts: list[pd.DataFrame]) -> pd.DataFrame:
