@@ -19,6 +19,10 @@ conference, matched on recent record       +2.9         0.50         +2.8       
 conference, matched on school and week     +0.1         0.10         -0.1        0.90
 =========================================  ===========  ===========  ==========  =====
 
+The slow tests below (60 worlds each, the defaults) measured: coverage 0.93 (personal),
+1.00 (written: its intervals may be a little wide) and 0.95 (conference); a null effect
+found in 0.02, 0.03 and 0.10 of worlds.
+
 Censoring a comparison student at a later contact stops counting at the bottom of the
 dip that brought the contact; counting on is right under the null and, with each
 group's share of work after a later contact estimated jointly, recovers the effect.
