@@ -11,10 +11,12 @@ students is combined exactly, as counts:
    keeps only the rows of cells that have both;
 3. completed and counted work per school week.
 
-The matched rows (a fraction of all rows) and the week counts come back to the
-client, which runs the same estimation as ``engagement.analysis.effects``: the
-numbers are identical to the single-machine path, not merely close (a test checks
-``effects.csv`` byte for byte on the sample).
+Each partition's rows are built twice (once to count the cells, once to keep the
+matched rows), so that a worker never holds more than the partitions it is working on.
+The matched rows (a fraction of all rows) and the week counts come back to the client,
+which runs the same estimation as ``engagement.analysis.effects``: the numbers are
+identical to the single-machine path, not merely close (a test checks ``effects.csv``
+byte for byte on the sample).
 
     from dask.distributed import Client
     from engagement.distributed import effects
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from engagement.analysis import (
     DESIGNS,
@@ -43,6 +46,7 @@ from engagement.analysis import (
 )
 
 PER_STUDENT = ("results", "contacts", "conferences", "students")
+ROWS_PER_PARTITION = 2_000_000  # results: a partition's analysis then needs about 1 GB
 ROW_ORDER = ["school_id", "day", "student_id"]
 
 
@@ -62,27 +66,31 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
                                            silence_logs=logging.ERROR))
     try:
         workers = max(1, len(client.scheduler_info()["workers"]))
-        parts = partitions or 2 * workers
-        by_student = {name: _by_student(folder / f"{name}.parquet", parts)
-                      for name in PER_STUDENT}
+        results_rows = pq.ParquetFile(folder / "results.parquet").metadata.num_rows
+        parts = partitions or max(2 * workers, -(-results_rows // ROWS_PER_PARTITION))
+        # The tables dealt by student, kept in the workers' memory (spilled if need be).
+        tables = client.persist([_by_student(folder / f"{name}.parquet", parts)
+                                 for name in PER_STUDENT])
+        pieces = list(zip(*(t.to_delayed() for t in tables), strict=True))
         assignments = client.scatter(pd.read_parquet(folder / "assignments.parquet"),
                                      broadcast=True)
-        pieces = list(zip(*(by_student[name] for name in PER_STUDENT), strict=True))
-
         days = _division_days(dask.compute(*[dask.delayed(_contact_days)(p[1], design)
                                              for p in pieces]))
-        built = [dask.delayed(_partition_rows)(*p, assignments, days, design) for p in pieces]
-        built = client.persist(built)
-        cells = _matched_cells(dask.compute(*[dask.delayed(_cell_counts)(b) for b in built]))
-        kept = dask.compute(*[dask.delayed(_keep_matched)(b, cells, design) for b in built])
+        # Two passes over the partitions, each building its students' rows afresh, so
+        # that a worker holds one partition's rows at a time: first the counts...
+        counts = dask.compute(*[dask.delayed(_partition_counts)(*p, assignments, days, design)
+                                for p in pieces])
+        cells = _matched_cells([c for c, _ in counts])
+        # ...then the rows of cells matched across the division, with exposure shares.
+        kept = dask.compute(*[dask.delayed(_partition_matched)(*p, assignments, days, cells,
+                                                               design) for p in pieces])
     finally:
         if own is not None:
             own.close()
             own.cluster.close()
 
-    rows = {k: _in_order([part[0][k] for part in kept]) for k in DESIGNS}
-    weeks = (pd.concat([part[1] for part in kept]).groupby(["school_id", "week"],
-                                                           observed=True)
+    rows = {k: _in_order([part[k] for part in kept]) for k in DESIGNS}
+    weeks = (pd.concat([w for _, w in counts]).groupby(["school_id", "week"], observed=True)
              [["done", "n"]].sum().reset_index())
     small = {"students": pd.read_parquet(folder / "students.parquet",
                                          columns=["student_id", "school_id"]),
@@ -91,16 +99,15 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
 
 
 def _by_student(path: Path, parts: int):
-    """A table dealt into ``parts`` partitions by a hash of the student id, as a list of
-    delayed pandas frames: partition i of every table holds the same students."""
+    """A table dealt into ``parts`` partitions by a hash of the student id: partition i
+    of every table holds the same students."""
     import dask.dataframe as dd
 
     frame = dd.read_parquet(path)
     bucket = frame["student_id"].map_partitions(_bucket, parts, meta=("part", "int64"))
     frame = frame.assign(part=bucket)
     # Explicit divisions: partition i is bucket i, the same for every table.
-    frame = frame.set_index("part", divisions=[*range(parts), parts - 1])
-    return frame.to_delayed()
+    return frame.set_index("part", divisions=[*range(parts), parts - 1])
 
 
 def _bucket(ids: pd.Series, parts: int) -> pd.Series:
@@ -118,21 +125,37 @@ def _division_days(parts: tuple[dict[str, pd.DataFrame], ...]) -> dict[str, pd.D
             .sort_values(["school_id", "day"]).reset_index(drop=True) for k in parts[0]}
 
 
-def _partition_rows(results, contacts, conferences, students, assignments, days, design):
-    """One partition's before/after rows for each design, and its school-week counts."""
+def _prepared(results, contacts, conferences, students, assignments, days, design):
+    """The analysis of one partition's students (their tables, their timelines)."""
     tables = {"results": results.reset_index(drop=True), "assignments": assignments,
               "contacts": contacts.reset_index(drop=True),
               "conferences": conferences.reset_index(drop=True),
               "students": students.reset_index(drop=True)}
-    prepared = Prepared(tables, design, event_days=days)
-    return (prepared, {k: prepared.all_rows(k) for k in DESIGNS},
-            school_week_counts(prepared.flags, design.timezone))
+    return Prepared(tables, design, event_days=days)
 
 
-def _cell_counts(built) -> dict[str, pd.Series]:
-    _, rows, _ = built
-    return {k: rows[k].groupby(MATCH_ON[k] + ["treated"], observed=True).size()
-            for k in DESIGNS}
+def _partition_counts(*tables_and_settings):
+    """How many treated and comparison rows each matching cell holds in one partition,
+    and its school-week counts."""
+    prepared = _prepared(*tables_and_settings)
+    design = prepared.design
+    cells = {k: prepared.all_rows(k).groupby(MATCH_ON[k] + ["treated"], observed=True).size()
+             for k in DESIGNS}
+    return cells, school_week_counts(prepared.flags, design.timezone)
+
+
+def _partition_matched(results, contacts, conferences, students, assignments, days, cells,
+                       design):
+    """One partition's rows in cells matched across the division, with their exposure
+    shares (computed here, where the students' timelines are)."""
+    prepared = _prepared(results, contacts, conferences, students, assignments, days, design)
+    out = {}
+    for k in DESIGNS:
+        rows = prepared.all_rows(k)
+        rows = rows[pd.MultiIndex.from_frame(rows[MATCH_ON[k]]).isin(cells[k])]
+        out[k] = with_exposures(prepared.timeline, rows.reset_index(drop=True),
+                                prepared.exposures, design)
+    return out
 
 
 def _matched_cells(parts) -> dict[str, pd.MultiIndex]:
@@ -144,16 +167,6 @@ def _matched_cells(parts) -> dict[str, pd.MultiIndex]:
         both = size.reindex(columns=[True, False]).notna().all(axis=1)
         out[k] = size.index[both.to_numpy()]
     return out
-
-
-def _keep_matched(built, cells, design):
-    """The partition's rows in cells matched across the division, with their exposure
-    shares (computed here, inside the partition that holds the students' timelines)."""
-    prepared, rows, weeks = built
-    kept = {k: r[pd.MultiIndex.from_frame(r[MATCH_ON[k]]).isin(cells[k])]
-            for k, r in rows.items()}
-    return ({k: with_exposures(prepared.timeline, r.reset_index(drop=True),
-                               prepared.exposures, design) for k, r in kept.items()}, weeks)
 
 
 def _in_order(parts: list[pd.DataFrame]) -> pd.DataFrame:
