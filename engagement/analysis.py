@@ -80,7 +80,7 @@ def _day_keys(tl: Timeline, frame: pd.DataFrame, column: str) -> tuple[np.ndarra
 def school_days(events: pd.DataFrame, time_column: str, timezone: str) -> pd.DataFrame:
     """The (school, day) pairs on which an event happened, sorted."""
     day = day_number(events[time_column], timezone) if len(events) else np.zeros(0, np.int64)
-    days = pd.DataFrame({"school_id": events["school_id"].to_numpy(), "day": day})
+    days = pd.DataFrame({"school_id": events["school_id"].array, "day": day})
     return days.drop_duplicates().sort_values(["school_id", "day"]).reset_index(drop=True)
 
 
@@ -89,9 +89,9 @@ def _risk_set(tl: Timeline, events: pd.DataFrame, students: pd.DataFrame,
     """Every student of the school on every day a treated event happened there, in
     (school, day, student) order. ``days`` are the division's (school, day) pairs when
     ``students`` are only some of its students (a partition)."""
-    keys, day = _day_keys(tl, events, time_column)
-    treated = pd.DataFrame({"student_id": events["student_id"].to_numpy(),
-                            "school_id": events["school_id"].to_numpy(), "day": day})
+    _, day = _day_keys(tl, events, time_column)
+    treated = pd.DataFrame({"student_id": events["student_id"].array,
+                            "school_id": events["school_id"].array, "day": day})
     days = school_days(events, time_column, tl.origin.tz) if days is None else days
     roster = students[["student_id", "school_id"]].sort_values(["school_id", "student_id"])
     risk = days.merge(roster, on="school_id")
@@ -206,7 +206,13 @@ def _matched(rows: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
     return rows.assign(weight=weight)[keep].reset_index(drop=True)
 
 
-def _student_sums(m: pd.DataFrame, students: pd.Index, kinds: list[str]) -> np.ndarray:
+# Columns of a design's per-student sums: the change, the exposure share of each kind,
+# then treated rows, their completion after and their naive change.
+EXPOSED = {k: 1 + i for i, k in enumerate(("personal", "written", "conference"))}
+TREATED, AFTER, NAIVE = 4, 5, 6
+
+
+def _student_sums(m: pd.DataFrame, students: pd.Index) -> np.ndarray:
     """Per student (rows of ``students``): the matched difference-in-differences of
     completion and of each exposure share as linear sums (a treated row adds its change,
     a comparison row subtracts its weighted change), then treated rows, their completion
@@ -215,7 +221,7 @@ def _student_sums(m: pd.DataFrame, students: pd.Index, kinds: list[str]) -> np.n
     treated = m["treated"].to_numpy()
     sign = np.where(treated, 1.0, -m["weight"].to_numpy())
     after, change = m["after"].to_numpy(), (m["after"] - m["before"]).to_numpy()
-    columns = [sign * change, *(sign * m[f"exposed_{k}"].to_numpy() for k in kinds),
+    columns = [sign * change, *(sign * m[f"exposed_{k}"].to_numpy() for k in EXPOSED),
                treated, treated * after, treated * change]
     return np.column_stack([np.bincount(stu, weights=c, minlength=len(students))
                             for c in columns])
@@ -231,64 +237,85 @@ def _solve(m: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+# A design with fewer contacted students is not solved for: most resamples would hold
+# none of them, and the other designs' intervals would rest on the few that do.
+MIN_TREATED_STUDENTS = 10
+
+
 class _Fit:
     """The joint estimate of one scope, kept for its subgroups: the effect of each kind of
-    event, the bootstrap draws, and each design's per-student sums."""
+    event, the bootstrap draws, and each design's per-student sums.
 
-    def __init__(self, rows: dict[str, pd.DataFrame], design: Design, rng: np.random.Generator):
+    ``held``: effects (the division's, for a school) to hold kinds at when this scope has
+    too few of their events to estimate them, so that their share is still removed."""
+
+    def __init__(self, rows: dict[str, pd.DataFrame], design: Design, rng: np.random.Generator,
+                 held: dict[str, float] | None = None):
         self.design = design
         self.matched = {k: _matched(r, MATCH_ON[k]) for k, r in rows.items()}
-        self.kinds = [k for k, m in self.matched.items() if m["treated"].any()]
-        ids = [m["student_id"] for k, m in self.matched.items() if k in self.kinds]
+        self.treated_students = {k: m.loc[m["treated"], "student_id"].nunique()
+                                 for k, m in self.matched.items()}
+        self.kinds = [k for k in self.matched
+                      if self.treated_students[k] >= MIN_TREATED_STUDENTS]
+        self.held = {k: v for k, v in (held or {}).items()
+                     if k not in self.kinds and np.isfinite(v)}
+        ids = [self.matched[k]["student_id"] for k in self.kinds]
         # Students in sorted id order, so the resamples do not depend on row order.
         self.students = (pd.Index(pd.concat([pd.Series(i.unique()) for i in ids]).unique())
                          .sort_values() if ids else pd.Index([]))
         self.draws = _bootstrap(rng, len(self.students), design.n_boot)
-        self.sums = {k: _student_sums(self.matched[k], self.students, self.kinds)
+        self.sums = {k: self._per_treated(_student_sums(self.matched[k], self.students))
                      for k in self.kinds}
         self.effect, self.effect_b = np.zeros(0), np.zeros((design.n_boot, 0))
         if self.kinds:
-            y, m, yb, mb = self._system(self.sums)
-            self.effect, self.effect_b = _solve(m[None], y[None])[0], _solve(mb, yb)
+            cols = [EXPOSED[k] for k in self.kinds]
+            point = np.stack([self._less_held(self.sums[k][0]) for k in self.kinds])
+            boot = np.stack([self._less_held(self.sums[k][1]) for k in self.kinds], axis=1)
+            self.effect = _solve(point[None][:, :, cols], point[None][:, :, 0])[0]
+            self.effect_b = _solve(boot[:, :, cols], boot[:, :, 0])
 
-    def _system(self, sums: dict[str, np.ndarray]):
-        """Each design's matched DiD of completion (y) and of each exposure share (m),
-        per treated row, at the point and in each resample."""
-        k = len(self.kinds)
-        point = np.stack([sums[j].sum(axis=0) for j in self.kinds])
-        boot = np.stack([_resampled(self.draws, sums[j]) for j in self.kinds], axis=1)
+    def _per_treated(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A design's sums per treated row, at the point and in each resample."""
+        point, boot = s.sum(axis=0), _resampled(self.draws, s)
         with np.errstate(invalid="ignore", divide="ignore"):
-            point = point / point[:, [k + 1]]
-            boot = boot / boot[:, :, [k + 1]]
-        return point[:, 0], point[:, 1:k + 1], boot[:, :, 0], boot[:, :, 1:k + 1]
+            return point / point[TREATED], boot / boot[..., [TREATED]]
+
+    def _less_held(self, sums: np.ndarray) -> np.ndarray:
+        """The change less the share of the kinds held at given effects."""
+        change = sums[..., 0] - sum(sums[..., EXPOSED[k]] * v for k, v in self.held.items())
+        return np.concatenate([change[..., None], sums[..., 1:]], axis=-1)
 
     def result(self, kind: str, rows: pd.DataFrame | None = None) -> dict:
         """What ``_row`` reports for one design: for all its rows, or for a subgroup of
         them (the other kinds' effects held at the whole scope's)."""
         if kind not in self.kinds:
-            return {}
-        j = self.kinds.index(kind)
+            few = self.treated_students.get(kind, 0)
+            return {"reason": f"only {few} contacted students with a comparison: too few "
+                              "to estimate"} if few else {}
         m = self.matched[kind] if rows is None else _matched(rows, MATCH_ON[kind])
-        if not m["treated"].any() or m["treated"].all():
+        if not m["treated"].any():
             return {}
-        s = _student_sums(m, self.students, self.kinds)
-        k = len(self.kinds)
-        point, boot = s.sum(axis=0), _resampled(self.draws, s)
+        point, boot = (self.sums[kind] if rows is None
+                       else self._per_treated(_student_sums(m, self.students)))
+        point, boot = self._less_held(point), self._less_held(boot)
+        others = [k for k in self.kinds if k != kind]
+        effect = dict(zip(self.kinds, self.effect, strict=True))
         with np.errstate(invalid="ignore", divide="ignore"):
-            point, boot = point / point[k + 1], boot / boot[:, [k + 1]]
-            others = np.arange(k) != j
-            att = ((point[0] - point[1:k + 1][others] @ self.effect[others])
-                   / point[1 + j])
-            att_b = ((boot[:, 0] - np.sum(boot[:, 1:k + 1][:, others]
-                                          * self.effect_b[:, others], axis=1))
-                     / boot[:, 1 + j])
+            att = ((point[0] - sum(point[EXPOSED[k]] * effect[k] for k in others))
+                   / point[EXPOSED[kind]])
+            att_b = ((boot[:, 0] - sum(boot[:, EXPOSED[k]] * self.effect_b[:, i]
+                                       for i, k in enumerate(self.kinds) if k != kind))
+                     / boot[:, EXPOSED[kind]])
+        if not np.isfinite(att):
+            return {"reason": "the contacted and comparison students' exposure to later "
+                              "contacts could not be told apart"}
         treated = m["treated"].to_numpy()
         weight = np.where(treated, 0.0, m["weight"].to_numpy())
         control_before = np.sum(weight * m["before"]) / weight.sum()
         pooled_sd = m["before"].std()
         return {
-            "att": att, "att_b": att_b, "after": point[k + 2], "after_b": boot[:, k + 2],
-            "naive": point[k + 3], "naive_b": boot[:, k + 3], "contrast": point[0],
+            "att": att, "att_b": att_b, "after": point[AFTER], "after_b": boot[:, AFTER],
+            "naive": point[NAIVE], "naive_b": boot[:, NAIVE], "contrast": point[0],
             "n_treated": int(treated.sum()),
             "n_comparison": int(m.loc[~treated, "student_id"].nunique()),
             "n_clusters": int(m["student_id"].nunique()),
@@ -337,10 +364,11 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 
 def _row(estimand: str, scope: str, fit: dict, design: Design, *, subgroup: str = "all",
          naive: bool = False, method: str, caveat: str = ASSOCIATION) -> dict:
-    if not fit:
-        return _not_estimable(estimand, scope, design, "no eligible comparison students: "
-                              "everyone with that record on those days was contacted (or no "
-                              "event had work due both before and after)", subgroup=subgroup)
+    if "att" not in fit:
+        return _not_estimable(estimand, scope, design, fit.get(
+            "reason", "no eligible comparison students: everyone with that record on those "
+                      "days was contacted (or no event had work due both before and after)"),
+            subgroup=subgroup)
     value, draws = (fit["naive"], fit["naive_b"]) if naive else (fit["att"], fit["att_b"])
     low, high = _interval(draws, design.confidence)
     odds = [np.nan] * 3
@@ -387,7 +415,7 @@ NAIVE_METHOD = ("naive before/after: completion of work due in the {w} days afte
 
 class Prepared:
     """What every estimate of a dataset shares, computed once: the completion timeline,
-    the days of school-initiated contacts and the matched rows of each design."""
+    the days of each kind of event per student, and the matched rows of each design."""
 
     def __init__(self, tables: dict[str, pd.DataFrame], design: Design, *,
                  event_days: dict[str, pd.DataFrame] | None = None):
@@ -436,11 +464,13 @@ class Prepared:
                 ["treated"].max().reset_index())
 
 
-def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str) -> pd.DataFrame:
+def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
+                   held: dict[str, float] | None = None) -> tuple[pd.DataFrame, dict]:
     """The three designs of one scope, estimated together: each kind of event, the naive
     before/after of personal contacts, and contacts by baseline (below / above the median
-    completion before the contact)."""
-    fit = _Fit(rows, design, np.random.default_rng(design.seed))
+    completion before the contact). Also returns the effects, to hold a school's rare
+    kinds at the division's."""
+    fit = _Fit(rows, design, np.random.default_rng(design.seed), held)
     out = []
     for kind, estimand in DESIGNS.items():
         who, whom, match = WHO[kind]
@@ -448,7 +478,7 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str) ->
                                    match=match.format(w=design.window_days))
         result = fit.result(kind)
         row = _row(estimand, scope, result, design, method=method)
-        if kind == "conference" and result:
+        if kind == "conference" and "att" in result:
             row["caveat"] += " Baseline equivalence: " + _wwc_band(result["baseline_sd"])
         out.append(row)
         if kind == "personal":
@@ -456,7 +486,7 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str) ->
                             method=NAIVE_METHOD.format(w=design.window_days),
                             caveat="Not an effect: shown to explain why the comparison "
                                    "group matters."))
-        if kind != "conference" and result:
+        if kind != "conference" and "att" in result:
             m = fit.matched[kind]
             median = m.loc[m["treated"], "before"].median()
             for label, low in (("baseline below median", True),
@@ -464,7 +494,8 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str) ->
                 part = rows[kind][(rows[kind]["before"] <= median) == low]
                 out.append(_row(estimand, scope, fit.result(kind, part), design,
                                 subgroup=label, method=method))
-    return pd.DataFrame(out, columns=RESULT_COLUMNS)
+    effects = {k: float(v) for k, v in zip(fit.kinds, fit.effect, strict=True)}
+    return pd.DataFrame(out, columns=RESULT_COLUMNS), effects
 
 
 def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
@@ -474,10 +505,12 @@ def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = 
     completion (below / above the median)."""
     design = design or Design()
     prepared = Prepared(tables, design)
-    return _effects_table({k: prepared.rows(k) for k in DESIGNS}, design, scope)
+    return _effects_table({k: prepared.rows(k) for k in DESIGNS}, design, scope)[0]
 
 
 def _wwc_band(sd: float) -> str:
+    if not np.isfinite(sd):
+        return "not computable (completion before did not vary)."
     size = abs(sd)
     if size <= 0.05:
         return f"{sd:+.2f} SD (within 0.05: equivalent)."
@@ -627,8 +660,8 @@ def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
     and the school weeks, however they were built (here, or on a cluster). Of
     ``tables``, only the small ones are used: students and broadcasts."""
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
-    parts = [_effects_table(rows, design, "division"),
-             broadcast_effect(tables, design=design, weeks=weeks)]
+    division, held = _effects_table(rows, design, "division")
+    parts = [division, broadcast_effect(tables, design=design, weeks=weeks)]
     # Split every table by school once (filtering per school would cost schools x rows).
     frames = {**rows, "weeks": weeks, "broadcasts": tables["broadcasts"]}
     by_school = {name: dict(tuple(frame.groupby(frame["school_id"].astype("str"), sort=False)))
@@ -639,7 +672,8 @@ def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
 
     for school in schools:
         scoped = {**tables, "broadcasts": mine("broadcasts", school)}
-        parts += [_effects_table({k: mine(k, school) for k in DESIGNS}, design, school),
+        parts += [_effects_table({k: mine(k, school) for k in DESIGNS}, design, school,
+                                 held)[0],
                   broadcast_effect(scoped, design=design, scope=school,
                                    weeks=mine("weeks", school))]
     return pd.concat(parts, ignore_index=True)

@@ -200,3 +200,21 @@ def test_event_study_curve_and_pretrend_check(sample_tables):
     # lower 4-6 weeks before (less engaged families), and the check says so.
     assert set(check) >= {"estimand", "estimate", "ci_low", "ci_high", "passes", "method"}
     assert check["passes"] == (check["ci_low"] <= 0 <= check["ci_high"])
+
+
+def test_a_rare_kind_is_held_not_solved_and_spoils_no_resample(sample_tables):
+    """A school with three families at conferences: the conference effect there is not
+    estimable, its share is removed at the division's effect, and every resample of the
+    personal-contact estimate still counts."""
+    prepared = Prepared(sample_tables, FAST)
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    conf = rows["conference"]
+    few = conf.loc[conf["treated"], "student_id"].drop_duplicates().iloc[:3]
+    rows["conference"] = conf[~conf["treated"] | conf["student_id"].isin(few)]
+    fit = _Fit(rows, FAST, np.random.default_rng(0), held={"conference": 0.035})
+    assert fit.result("conference") == {
+        "reason": "only 3 contacted students with a comparison: too few to estimate"}
+    personal = fit.result("personal")
+    assert np.isfinite(personal["att_b"]).all()
+    truth = TRUTH["att_personal_contact"]["realised_per_event"]
+    assert abs(personal["att"] - truth) < 0.02
