@@ -45,6 +45,13 @@ from engagement.analysis import (
     with_exposures,
 )
 
+# The columns the effect estimates read: the rest of each table stays on disk.
+COLUMNS = {"results": ["student_id", "assignment_id", "status"],
+           "contacts": ["student_id", "school_id", "contact_at", "mode", "initiator",
+                        "outcome"],
+           "conferences": ["student_id", "school_id", "scheduled_at", "status"],
+           "students": ["student_id", "school_id"],
+           "assignments": ["assignment_id", "class_id", "school_id", "due_at"]}
 PER_STUDENT = ("results", "contacts", "conferences", "students")
 ROWS_PER_PARTITION = 2_000_000  # results: a partition's analysis then needs about 1 GB
 ROW_ORDER = ["school_id", "day", "student_id"]
@@ -69,10 +76,10 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
         results_rows = pq.ParquetFile(folder / "results.parquet").metadata.num_rows
         parts = partitions or max(2 * workers, -(-results_rows // ROWS_PER_PARTITION))
         # The tables dealt by student, kept in the workers' memory (spilled if need be).
-        tables = client.persist([_by_student(folder / f"{name}.parquet", parts)
-                                 for name in PER_STUDENT])
+        tables = client.persist([_by_student(folder, name, parts) for name in PER_STUDENT])
         pieces = list(zip(*(t.to_delayed() for t in tables), strict=True))
-        assignments = client.scatter(pd.read_parquet(folder / "assignments.parquet"),
+        assignments = client.scatter(pd.read_parquet(folder / "assignments.parquet",
+                                                     columns=COLUMNS["assignments"]),
                                      broadcast=True)
         days = _division_days(dask.compute(*[dask.delayed(_contact_days)(p[1], design)
                                              for p in pieces]))
@@ -98,12 +105,12 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
     return effects_from_rows(rows, school_weeks_from(weeks), small, design)
 
 
-def _by_student(path: Path, parts: int):
+def _by_student(folder: Path, name: str, parts: int):
     """A table dealt into ``parts`` partitions by a hash of the student id: partition i
     of every table holds the same students."""
     import dask.dataframe as dd
 
-    frame = dd.read_parquet(path)
+    frame = dd.read_parquet(folder / f"{name}.parquet", columns=COLUMNS[name])
     bucket = frame["student_id"].map_partitions(_bucket, parts, meta=("part", "int64"))
     frame = frame.assign(part=bucket)
     # Explicit divisions: partition i is bucket i, the same for every table.
