@@ -138,7 +138,7 @@ def write_results(figures: list[dict]) -> None:
     lines = ["# Benchmark results", "", f"Machine: {machine}. Command: "
              "`.venv/bin/python benchmarks/run.py`. Each stage runs in its own process; "
              "`analyze` runs every analysis, `analyze_dask` only the effect estimates, on a "
-             "local Dask cluster of two worker processes; "
+             "local Dask cluster (LocalCluster defaults); "
              "`contact_log` cleans a generated 1.5M-row teacher contact log (size = rows).", "",
              "| stage | size | rows | seconds | peak GB | rows/s |",
              "|---|---:|---:|---:|---:|---:|"]
