@@ -21,7 +21,8 @@ class Effects:
     """Planted causal effects on the probability of completing an assignment.
 
     Each applies to the student's assignments due in the ``window_days`` after
-    the event (personal contacts only when the family was reached).
+    the event (personal contacts only when the family was reached, unless
+    ``SampleConfig.unreached_effect_share`` gives unreached attempts a share).
     """
 
     personal_contact: float = 0.15
@@ -60,6 +61,7 @@ class SampleConfig:
     dip_start: float = 0.08  # weekly chance that a student starts a dip
     dip_stay: float = 0.30  # chance that a dip lasts one more week
     dip_logit: float = -3.0
+    dip_depth_sd: float = 0.0  # SD of a dip's logit depth around dip_logit, drawn per dip
     late_share: float = 0.12  # share of completed work handed in late
     excused_share: float = 0.01
 
@@ -73,6 +75,15 @@ class SampleConfig:
     other_school_contacts: float = 0.4  # per student-year: positive, behaviour...
     parent_contacts: float = 0.35  # per student-year at average engagement
     parent_engagement_slope: float = 0.9  # selection: engaged families call more
+
+    # Harder contact decisions for benchmarks (the defaults switch them off; simulate.py).
+    reach_engagement: float = 0.0  # phone reach: expit(logit(phone_reached) + this * engagement)
+    decline_hold_days: int = 0  # an eligible pair the coin did not pick waits this many days
+    depth_propensity: float = 0.0  # p = min(1, p * (1 + this * (missed of 3 - trigger_missed)))
+    everyone_called: bool = False  # every eligible triggered pair is contacted (p = 1)
+    unreached_effect_share: float = 0.0  # share of personal_contact an unreached attempt has
+    drive_weeks: int = 0  # school-wide contact-drive weeks per school (random teaching weeks)
+    drive_propensity: float = 0.9  # contact probability in a drive week (+ one newsletter)
 
     # Conferences (November and March).
     conference_days: tuple[str, ...] = ("2025-11-20", "2026-03-12")

@@ -14,6 +14,39 @@ The world, in order of cause:
 - engaged families contact the school more often (selection, no effect);
 - conference attendance depends on engagement, grade and a personal invitation.
 
+Mechanisms that make the contact decision harder to model, for benchmarks. Each is
+off by default, and off it draws no random number, so the default division (and
+``data/sample/``) stays what it was; the random draws they need come from streams
+of their own (``dips``, ``drives``):
+
+- ``reach_engagement``: a phone call reaches the family with probability
+  ``expit(logit(phone_reached) + reach_engagement * engagement)`` instead of
+  ``phone_reached``; an unreached call leaves a message in the same proportion as
+  before (``phone_left_message / (1 - phone_reached)``);
+- ``decline_hold_days``: a triggered, eligible student-class pair that the teacher
+  did not contact is not reconsidered for that many days (like ``cooldown_days``
+  after a contact);
+- ``depth_propensity``: the deeper the dip, the likelier the contact: with ``k``
+  the work missed among the last three in the class (``trigger_missed`` to 3), the
+  contact probability is ``min(1, p * (1 + depth_propensity * (k - trigger_missed)))``;
+- ``everyone_called``: every eligible triggered pair is contacted (probability 1);
+- ``unreached_effect_share``: a personal attempt that did not reach the family
+  (voicemail, no answer) still has that share of the ``personal_contact`` effect,
+  on work due in the window after it, unless a reached personal contact of the
+  student is active then (the two do not add up); ``att_personal_contact`` stays the
+  effect of reached personal contacts, ``att_personal_attempt`` includes this share;
+- ``drive_weeks``: each school holds that many school-wide contact-drive weeks
+  (distinct teaching weeks drawn at random per school); for work due in a drive
+  week the contact probability is ``drive_propensity``, and the school sends an
+  extra newsletter on the week's first school day (a broadcast, with the effect
+  of any broadcast);
+- ``dip_depth_sd``: each dip's logit depth is drawn when it starts, normal around
+  ``dip_logit`` with this SD, and kept while it lasts (dips already vary in length:
+  each lasts another week with chance ``dip_stay``).
+
+The contact probability of a triggered, eligible pair is thus ``contact_probability``
+(``drive_propensity`` in a drive week), scaled by depth, or 1 if everyone is called.
+
 Everything is vectorised over students; the only loop is over the ~40 weeks of
 the year, because this week's contacts depend on last week's missed work.
 """
@@ -24,7 +57,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from engagement.config import SampleConfig
 from engagement.vocabulary import mode_of
@@ -131,10 +164,14 @@ class Calendar:
 
 def _effect_keys(contacts: pd.DataFrame, name: str) -> np.ndarray:
     """Sorted keys (student * DAY + day) of the school's contacts that have an effect of
-    this kind: personal ones that reached the family, or written ones."""
+    this kind: personal ones that reached the family, personal ones that did not
+    (``personal_unreached``), or written ones."""
     school = contacts[contacts["initiator"] == "school"]
     personal = school["channel"].map(mode_of).to_numpy() == "personal"
-    mask = personal & (school["outcome"] == "reached").to_numpy()
+    reached = (school["outcome"] == "reached").to_numpy()
+    mask = personal & reached
+    if name == "personal_unreached":
+        mask = personal & ~reached
     if name == "written_contact":
         mask = ~personal
     return np.sort(school["stu"].to_numpy().astype(np.int64)[mask] * DAY
@@ -265,7 +302,17 @@ def _assignments(config: SampleConfig, classes: pd.DataFrame, cal: Calendar, rng
     return frame
 
 
-def _broadcasts(config, schools, cal: Calendar, rng) -> pd.DataFrame:
+def _drive_weeks(config, n_schools: int, cal: Calendar, rng) -> np.ndarray:
+    """Each school's contact-drive weeks (distinct teaching weeks): a (school, drive)
+    array of week numbers, with no columns when there are no drives."""
+    k = min(config.drive_weeks, len(cal.teaching_weeks))
+    if k <= 0:
+        return np.zeros((n_schools, 0), dtype=np.int64)
+    order = np.argsort(rng.random((n_schools, len(cal.teaching_weeks))), axis=1)
+    return np.sort(cal.teaching_weeks[order[:, :k]], axis=1)
+
+
+def _broadcasts(config, schools, cal: Calendar, rng, drives: np.ndarray) -> pd.DataFrame:
     parts = []
     monday_days = cal.next_school_day(cal.weeks * 7)
     first_of_month = cal.next_school_day(np.array([
@@ -278,6 +325,11 @@ def _broadcasts(config, schools, cal: Calendar, rng) -> pd.DataFrame:
                                       ("social_media", social, 15 * 60 + 30)):
             parts.append(pd.DataFrame({"school_id": school, "day": days,
                                        "minute": minute, "channel": channel}))
+    if drives.size:  # a newsletter announcing each contact drive, first thing that week
+        parts.append(pd.DataFrame({
+            "school_id": np.repeat(schools["school_id"].to_numpy(), drives.shape[1]),
+            "day": cal.next_school_day(drives.ravel() * 7), "minute": 7 * 60 + 30,
+            "channel": "newsletter"}))
     out = pd.concat(parts, ignore_index=True).sort_values(["day", "school_id", "channel"])
     out = out.reset_index(drop=True)
     out["broadcast_id"] = [f"B{i + 1:05d}" for i in range(len(out))]
@@ -313,13 +365,20 @@ def _spontaneous_contacts(config, students, enrollments, cal: Calendar, rng) -> 
     })
 
 
-def _outcomes(config, channel: np.ndarray, rng) -> np.ndarray:
-    """Phone calls sometimes reach voicemail or nobody; the rest reach the family."""
+def _outcomes(config, channel: np.ndarray, rng, engagement: np.ndarray) -> np.ndarray:
+    """Phone calls sometimes reach voicemail or nobody; the rest reach the family (more
+    often an engaged one when ``reach_engagement`` is set)."""
     u = rng.random(len(channel))
     phone = channel == "phone"
-    return np.where(phone & (u >= config.phone_reached),
-                    np.where(u < config.phone_reached + config.phone_left_message,
-                             "left_message", "no_answer"), "reached").astype(object)
+    reach = config.phone_reached
+    cut = config.phone_reached + config.phone_left_message
+    if config.reach_engagement:
+        reach = expit(logit(config.phone_reached) + config.reach_engagement * engagement)
+        message = (config.phone_left_message / (1 - config.phone_reached)
+                   if config.phone_reached < 1 else 0.0)
+        cut = reach + (1 - reach) * message
+    return np.where(phone & (u >= reach),
+                    np.where(u < cut, "left_message", "no_answer"), "reached").astype(object)
 
 
 def _conferences(config, students, enrollments, cal: Calendar, rng) -> pd.DataFrame:
@@ -381,14 +440,17 @@ def _campaign_target(classes: pd.DataFrame, assignments: pd.DataFrame, cal: Cale
 def simulate(config: SampleConfig | None = None) -> Division:
     """Run the year. Returns the true, clean tables and the planted truth."""
     config = config or SampleConfig()
+    # Streams are appended, never reordered: the first ones stay what they were.
     rng = _streams(config.seed, ("people", "classes", "assignments", "broadcasts",
-                                 "contacts", "conferences", "weeks", "results", "campaign"))
+                                 "contacts", "conferences", "weeks", "results", "campaign",
+                                 "dips", "drives"))
     cal = Calendar(config)
     schools, students = _people(config, rng["people"])
     classes, enrollments = _classes(config, students, rng["classes"])
     staff = _staff(classes, rng["classes"])
     assignments = _assignments(config, classes, cal, rng["assignments"])
-    broadcasts = _broadcasts(config, schools, cal, rng["broadcasts"])
+    drives = _drive_weeks(config, len(schools), cal, rng["drives"])
+    broadcasts = _broadcasts(config, schools, cal, rng["broadcasts"], drives)
     conferences = _conferences(config, students, enrollments, cal, rng["conferences"])
     contacts = _spontaneous_contacts(config, students, enrollments, cal, rng["contacts"])
     teacher, project_rows = _campaign_target(classes, assignments, cal)
@@ -410,11 +472,19 @@ def simulate(config: SampleConfig | None = None) -> Division:
     weeks = cal.weeks
     r = rng["weeks"]
     dip = np.zeros(len(students), dtype=bool)
+    depth = np.full(len(students), float(config.dip_logit))  # of each student's dip
     shock = np.empty((len(weeks), len(students)))
     for i in range(len(weeks)):
+        was = dip
         dip = np.where(dip, r.random(len(students)) < config.dip_stay,
                        r.random(len(students)) < config.dip_start)
-        shock[i] = config.dip_logit * dip + r.normal(0, config.noise_sd, len(students))
+        if config.dip_depth_sd:  # a new dip draws its own depth, kept while it lasts
+            started = dip & ~was
+            depth[started] = rng["dips"].normal(config.dip_logit, config.dip_depth_sd,
+                                                int(started.sum()))
+            shock[i] = np.where(dip, depth, 0.0) + r.normal(0, config.noise_sd, len(students))
+        else:
+            shock[i] = config.dip_logit * dip + r.normal(0, config.noise_sd, len(students))
     # Completion probability without any effect, computed in place (30M floats at scale).
     p0 = base
     p0 += shock[np.searchsorted(weeks, week), stu]
@@ -438,8 +508,14 @@ def simulate(config: SampleConfig | None = None) -> Division:
     active["written_contact"] = np.zeros(n_res, dtype=bool)
     size = {"personal_contact": eff.personal_contact, "written_contact": eff.written_contact,
             "conference_attended": eff.conference_attended, "broadcast": eff.broadcast}
+    effect_kinds = ["personal_contact", "written_contact"]
+    if config.unreached_effect_share:  # only then, so the default sums stay as they were
+        active["personal_unreached"] = np.zeros(n_res, dtype=bool)
+        size["personal_unreached"] = config.unreached_effect_share * eff.personal_contact
+        effect_kinds.append("personal_unreached")
 
-    contacts["outcome"] = _outcomes(config, contacts["channel"].to_numpy(), rng["contacts"])
+    contacts["outcome"] = _outcomes(config, contacts["channel"].to_numpy(), rng["contacts"],
+                                    eng[contacts["stu"].to_numpy()])
     completed = np.zeros(n_res, dtype=bool)
     p_final = np.zeros(n_res)
     u = rng["results"].random(n_res)
@@ -447,11 +523,12 @@ def simulate(config: SampleConfig | None = None) -> Division:
     res_enrol = res["enrol"].to_numpy()
     teacher_of_class = classes["teacher_id"].to_numpy()
     last_trigger = np.full(len(enrollments), -10_000)
+    declined = np.full(len(enrollments), -10_000)  # day an eligible pair was passed over
+    drive_keys = np.sort((np.arange(len(schools))[:, None] * DAY + drives).ravel())
     triggered = []
     rc = rng["contacts"]
     # Contact keys (student * DAY + day) of each kind that has an effect, kept sorted.
-    events = {name: _effect_keys(contacts, name) for name in ("personal_contact",
-                                                              "written_contact")}
+    events = {name: _effect_keys(contacts, name) for name in effect_kinds}
     # Day by day: a contact made after a due day changes work due from the next day on
     # (a week at a time, a call on Tuesday would wait for next week's work to count).
     bounds = np.flatnonzero(np.diff(due, prepend=-1, append=due[-1] + 1))
@@ -459,6 +536,8 @@ def simulate(config: SampleConfig | None = None) -> Division:
         rows = np.arange(lo, hi)
         for name, keys in events.items():
             active[name][rows] = _last_event_within(keys, query[rows], win)
+        if "personal_unreached" in active:  # adds nothing while a reached contact acts
+            active["personal_unreached"][rows] &= ~active["personal_contact"][rows]
         total = sum(size[k] * active[k][rows] for k in size)
         p_final[rows] = np.clip(p0[rows] + total, 0.0, 1.0)
         completed[rows] = u[rows] < p_final[rows]
@@ -466,9 +545,15 @@ def simulate(config: SampleConfig | None = None) -> Division:
         regular = rows[~is_project[rows]]
         e = res_enrol[regular]
         history[e] = np.column_stack([history[e, 1:], ~completed[regular]])
-        eligible = ((history[e].sum(axis=1) >= config.trigger_missed) & ~completed[regular]
+        missed = history[e].sum(axis=1)
+        eligible = ((missed >= config.trigger_missed) & ~completed[regular]
                     & (due[regular] - last_trigger[e] > config.cooldown_days))
-        called = eligible & (rc.random(len(regular)) < config.contact_probability)
+        if config.decline_hold_days:
+            eligible &= due[regular] - declined[e] > config.decline_hold_days
+        called = eligible & (rc.random(len(regular)) < _contact_probability(
+            config, missed, school_of[stu[regular]] * DAY + week[regular], drive_keys))
+        if config.decline_hold_days:
+            declined[e[eligible & ~called]] = due[regular][eligible & ~called]
         if called.any():
             pick = regular[called]
             last_trigger[res_enrol[pick]] = due[pick]
@@ -482,7 +567,7 @@ def simulate(config: SampleConfig | None = None) -> Division:
                 "purpose": "missing_work",
                 "teacher_id": teacher_of_class[res["cls"].to_numpy()[pick]],
                 "cls": res["cls"].to_numpy()[pick],
-                "outcome": _outcomes(config, channel, rc)})
+                "outcome": _outcomes(config, channel, rc, eng[stu[pick]])})
             triggered.append(new)
             events = {name: np.sort(np.concatenate([keys, _effect_keys(new, name)]))
                       for name, keys in events.items()}
@@ -507,6 +592,22 @@ def simulate(config: SampleConfig | None = None) -> Division:
                     classes=classes, enrollments=enrollments, assignments=assignments,
                     results=results, contacts=contacts, conferences=conferences,
                     broadcasts=broadcasts, truth=truth)
+
+
+def _contact_probability(config, missed: np.ndarray, school_week: np.ndarray,
+                         drive_keys: np.ndarray):
+    """The chance that a teacher contacts home about an eligible, triggered pair, given
+    the work missed among the last three and the pair's school * DAY + week (a scalar
+    when no mechanism makes it vary)."""
+    if config.everyone_called:
+        return 1.0
+    p = config.contact_probability
+    if len(drive_keys):
+        p = np.where(np.isin(school_week, drive_keys), config.drive_propensity, p)
+    if config.depth_propensity:
+        p = np.clip(p * (1 + config.depth_propensity * (missed - config.trigger_missed)),
+                    0.0, 1.0)
+    return p
 
 
 def _campaign_non_submitters(config, p: np.ndarray, rng) -> np.ndarray:
@@ -655,6 +756,8 @@ def _truth(config, res, results, p0, p_final, active, size, contacts, conference
               "written_contact": school[school["mode"] == "written"],
               "conference_attended": conferences[conferences["status"] == "attended"]}
     for name, effect in size.items():
+        if name == "personal_unreached":  # part of the attempt's effect, below
+            continue
         treated = active[name] & observed
         others = sum(size[k] * active[k] for k in size if k != name)
         without = np.clip(p0 + others, 0.0, 1.0)
@@ -667,6 +770,21 @@ def _truth(config, res, results, p0, p_final, active, size, contacts, conference
             "treated_results": int(treated.sum()),
             "treated_students": int(np.unique(res["stu"].to_numpy()[treated]).size),
         }
+    # A decision to call, answered or not: the estimand a comparison of decisions aims at
+    # (an unanswered call has no effect, or the unreached_effect_share of a reached one's,
+    # so it dilutes the reached contact's).
+    personal = effects["att_personal_contact"]
+    kinds = [k for k in ("personal_contact", "personal_unreached") if k in size]
+    treated = np.logical_or.reduce([active[k] for k in kinds]) & observed
+    others = sum(size[k] * active[k] for k in size if k not in kinds)
+    realised = np.where(treated, p_final - np.clip(p0 + others, 0.0, 1.0), 0.0)
+    attempts = contacts[(contacts["initiator"] == "school") & (contacts["mode"] == "personal")]
+    effects["att_personal_attempt"] = {
+        "planted_effect": personal["planted_effect"],
+        "realised_per_event": _per_event(res, observed, realised, attempts,
+                                         config.effects.window_days),
+        "attempts": int(len(attempts)),
+    }
     school = contacts[(contacts["initiator"] == "school") & (contacts["mode"] == "personal")
                       & (contacts["outcome"] == "reached")
                       & (contacts["purpose"] == "missing_work")]
