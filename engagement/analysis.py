@@ -1,26 +1,60 @@
 """Effect estimates that tell the truth about parent contact and assignment completion.
 
-Teachers call home *because* a student just missed work, and a dip is usually
-followed by a rebound anyway; so the before/after change of contacted students is
-not the effect of the call. The estimates here compare each contacted student with
-**eligible-but-not-contacted** students of the same school, in the same calendar
-week, with the same recent record (assignments missed in the ``window_days`` before
-and among the last three), as a difference-in-differences of completion in the
-``window_days`` after against the ``window_days`` before.
+Teachers call home *because* a student just fell behind, and a bad spell usually passes
+on its own; so the before/after change of contacted students is not the effect of the
+call. Each estimate here rests on a comparison built so that it is valid by construction,
+as far as school records allow, and says "not estimable" with the reason where none is.
 
-Comparison students contacted later inside their own window **count on**. Censoring
-them at that contact, as staggered designs do with not-yet-treated controls, biases
-the estimate upward here: a contact follows missed work, so a censored comparison
-stops counting at the bottom of its dip (on simulated data a null effect was "found"
-in a quarter of worlds). Counting on is unbiased when contacts do nothing, but when
-they help it estimates "now rather than a week later". So each design also measures
-how much of each group's window fell after a personal contact, a written contact or
-a conference (the exposure share), and the three designs are solved together for
-the effect of each kind of event: a fuzzy difference-in-differences (the Wald ratio
-of de Chaisemartin and D'Haultfoeuille, 2018), assuming an event's effect lasts the
-window. Confidence intervals come from a cluster bootstrap over students (seeded),
-which resamples every design at once. Unless the design is randomised, an estimate
-says "associated with", not "caused".
+**Contacts (personal and written): a comparison of decisions.** A teacher decides about a
+student in their own classes, so the unit is the (teacher, student) pair on a day someone
+at the school made a contact (``engagement.estimate.panel``).
+
+- *Treated*: the teacher attempted a contact with the family that day, whatever came of it
+  (intention to treat). Counting only calls that reached the family would put the
+  unanswered ones among the comparisons, and whether a family answers goes with how
+  engaged it is, which also drives completion: reaching is selection.
+- *Comparison*: students of the same school not contacted that day, with the same record
+  in that teacher's classes (missed in the last 7 days, completion over 14 days, missed
+  among the last three, a missed test or project), in the same week, with the same
+  longer-run completion. The record is the teacher's view, not the student's overall
+  count: what the teacher saw is what decided the call.
+- *Fresh*: both groups had no school attempt with the family in the ``hold_days`` before.
+  A teacher who has just called or decided not to does not reconsider for some weeks, so
+  students with a recent contact are neither candidates nor carriers of no effect.
+- *Students on track* (nothing missed in the teacher's classes in the window before) are
+  not rows: a call about missing work is what is estimated.
+- *Outcome*: completion of work due in the ``window_days`` after, adjusted for completion
+  in the weeks before (a within-cell regression on the comparison rows), not the change
+  from before. Contacts select on a passing state, the bottom of a dip: the change from
+  there rebounds whatever is done, and the timing of the rebound differs between students
+  with the same count of misses. On simulated divisions built by a generator we did not
+  write, the difference-in-differences "found" an effect of contacts that did nothing in
+  5 of 8 worlds; the lagged adjustment in none of 8.
+- *Not estimable* when more than half of the comparison students were themselves
+  contacted in the week after: when nearly everyone who falls behind is called, those not
+  yet called are not a group the school chose not to call.
+- ``att_personal_contact`` (per family reached) is the attempt's effect divided by the
+  share of attempts that reached the family: the effect of a conversation if an
+  unanswered call does nothing. Its interval runs from the attempt's lower limit (an
+  unanswered call as effective as a conversation) to the ratio's upper limit.
+
+**Conferences: a difference-in-differences.** Families come to conferences for who they
+are all year, not after a bad week (selection on a lasting trait): each family who
+attended is compared with families of the same school booked the same week who did not
+come, on the change from the window before to the window after.
+
+**Together.** Comparison students contacted later count on, and the share of each group's
+work that fell after a later contact or conference is measured; personal contacts,
+written contacts and conferences are solved together for one effect each (a fuzzy
+comparison, the Wald ratio of de Chaisemartin and D'Haultfoeuille, 2018), assuming an
+event's effect lasts the window. Intervals come from one cluster bootstrap over students
+(seeded) that resamples every design at once.
+
+**Broadcasts** reach every family of a school in the same week, so they can only be
+compared between weeks, and whatever else those weeks brought (a contact drive, report
+cards) is in the difference: their figures are descriptive only.
+
+Unless the design is randomised, an estimate says "associated with", not "caused".
 """
 
 from __future__ import annotations
@@ -31,6 +65,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from engagement.estimate.panel import (
+    DECISION_CELL,
+    PairTimeline,
+    decision_rows,
+    lag_adjustment,
+)
 from engagement.metrics import Timeline, day_number, result_flags, week_start
 from engagement.parsing import positions
 
@@ -54,10 +94,18 @@ class Design:
     confidence: float = 0.95
     seed: int = 0
     timezone: str = "America/Edmonton"
+    hold_days: int = 28  # no school attempt with the family in these days before: fresh
 
 
 def _school_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
     return contacts[contacts["initiator"].astype("str") == "school"]
+
+
+def attempts_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """School-initiated contacts of one mode, whatever their outcome: what a teacher
+    decides to do (whether the family answers is not theirs to decide)."""
+    c = _school_contacts(contacts)
+    return c[c["mode"].astype("str") == mode]
 
 
 def events_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -135,19 +183,22 @@ def _did_rows(tl: Timeline, risk: pd.DataFrame, design: Design) -> pd.DataFrame:
 
 def with_exposures(tl: Timeline, rows: pd.DataFrame, exposures: dict[str, np.ndarray],
                    design: Design) -> pd.DataFrame:
-    """``rows`` with, for each kind of event, the change from the window before to the
-    window after in the share of the student's work due within ``window_days`` after
-    such an event. Computed for matched rows only: the costliest lookups of the analysis."""
+    """``rows`` with, for each kind of event, the share of the student's work due within
+    ``window_days`` after such an event: in the window after (``exposed_after_*``) and
+    its change from the window before (``exposed_*``). Computed for matched rows only:
+    the costliest lookups of the analysis."""
     w = design.window_days
     keys = tl.keys(rows["student_id"], rows["day"].to_numpy())
     order = np.argsort(keys, kind="stable")
     bounds = {x: (keys + x, tl.position(keys + x, order)) for x in (-w, 0, 1, w + 1)}
     n_b = bounds[0][1] - bounds[-w][1]
     n_a = bounds[w + 1][1] - bounds[1][1]
-    shares = {f"exposed_{name}": _exposed(tl, bounds[1], bounds[w + 1], events, w, order) / n_a
+    after = {name: _exposed(tl, bounds[1], bounds[w + 1], events, w, order) / n_a
+             for name, events in exposures.items()}
+    change = {f"exposed_{name}": after[name]
               - _exposed(tl, bounds[-w], bounds[0], events, w, order) / n_b
               for name, events in exposures.items()}
-    return rows.assign(**shares)
+    return rows.assign(**change, **{f"exposed_after_{k}": v for k, v in after.items()})
 
 
 def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int,
@@ -170,8 +221,16 @@ def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int
 
 
 # Each kind of event is estimated with its own matched design; the three are solved together.
-DESIGNS = {"personal": "att_personal_contact", "written": "att_written_contact",
+DESIGNS = {"personal": "att_personal_attempt", "written": "att_written_contact",
            "conference": "att_conference_attended"}
+# Contacts follow a bad spell that passes whatever is done: they are compared on completion
+# after, adjusted for the weeks before (selection on a passing state). Families come to
+# conferences for who they are all year: compared on the change (selection on a lasting
+# trait, which a difference removes and a lagged adjustment would not).
+ADJUSTED = ("personal", "written")
+# More than this share of the comparison contacted in the week after: they are students
+# not yet contacted, not students the school chose not to contact.
+MAX_CONTACTED_AFTER = 0.5
 
 
 # What treated and comparison rows must share. Contacts follow missed work, so a
@@ -179,9 +238,20 @@ DESIGNS = {"personal": "att_personal_contact", "written": "att_written_contact",
 # Families come to conferences for who they are all year, not after a bad week: matched
 # on a bad recent record, attended students would be those having an unusually bad spell
 # for them, who then rebound more (+3 points under a null effect on simulated data).
-MATCH_ON = {"personal": ["school_id", "week", "state", "recent"],
-            "written": ["school_id", "week", "state", "recent"],
+MATCH_ON = {"personal": DECISION_CELL, "written": DECISION_CELL,
             "conference": ["school_id", "week"]}
+
+
+def with_outcome(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """``rows`` (in matched cells) with the ``outcome`` each design compares and the
+    ``share_*`` of each kind of event that the outcome's window holds."""
+    if kind in ADJUSTED:
+        outcome = rows["after"].to_numpy() - lag_adjustment(rows, MATCH_ON[kind])
+        shares = {f"share_{k}": rows[f"exposed_after_{k}"] for k in EXPOSED}
+    else:
+        outcome = (rows["after"] - rows["before"]).to_numpy()
+        shares = {f"share_{k}": rows[f"exposed_{k}"] for k in EXPOSED}
+    return rows.assign(outcome=outcome, **shares)
 
 
 def in_matched_cells(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -206,23 +276,30 @@ def _matched(rows: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
     return rows.assign(weight=weight)[keep].reset_index(drop=True)
 
 
-# Columns of a design's per-student sums: the change, the exposure share of each kind,
-# then treated rows, their completion after and their naive change.
+# Columns of a design's per-student sums: the outcome, the share of each kind, then
+# treated rows, their completion after, those whose family was reached, and comparison
+# weight with and without a contact in the week after.
 EXPOSED = {k: 1 + i for i, k in enumerate(("personal", "written", "conference"))}
-TREATED, AFTER, NAIVE = 4, 5, 6
+TREATED, AFTER, REACHED, COMPARISON, CONTACTED_AFTER = 4, 5, 6, 7, 8
 
 
 def _student_sums(m: pd.DataFrame, students: pd.Index) -> np.ndarray:
-    """Per student (rows of ``students``): the matched difference-in-differences of
-    completion and of each exposure share as linear sums (a treated row adds its change,
-    a comparison row subtracts its weighted change), then treated rows, their completion
-    after and their naive change. A resample of students is a weighted sum of rows."""
+    """Per student (rows of ``students``): the matched contrast of the outcome and of
+    each share as linear sums (a treated row adds its value, a comparison row subtracts
+    its weighted value), then treated rows, their completion after, those reached, and
+    comparison weight (all, and contacted in the week after). A resample of students is
+    a weighted sum of rows."""
     stu = positions(m["student_id"], students)
     treated = m["treated"].to_numpy()
+    comparison = np.where(treated, 0.0, m["weight"].to_numpy())
     sign = np.where(treated, 1.0, -m["weight"].to_numpy())
-    after, change = m["after"].to_numpy(), (m["after"] - m["before"]).to_numpy()
-    columns = [sign * change, *(sign * m[f"exposed_{k}"].to_numpy() for k in EXPOSED),
-               treated, treated * after, treated * change]
+    later = (m["attempted_after"].to_numpy() if "attempted_after" in m
+             else np.zeros(len(m), dtype=bool))
+    reached = m["reached"].to_numpy() if "reached" in m else treated
+    columns = [sign * m["outcome"].to_numpy(),
+               *(sign * m[f"share_{k}"].to_numpy() for k in EXPOSED),
+               treated, treated * m["after"].to_numpy(), treated & reached, comparison,
+               comparison * later]
     return np.column_stack([np.bincount(stu, weights=c, minlength=len(students))
                             for c in columns])
 
@@ -309,14 +386,22 @@ class _Fit:
         if not np.isfinite(att):
             return {"reason": "the contacted and comparison students' exposure to later "
                               "contacts could not be told apart"}
+        contacted_after = point[CONTACTED_AFTER] / point[COMPARISON]
+        if contacted_after > MAX_CONTACTED_AFTER:
+            return {"reason": f"{contacted_after:.0%} of the comparison students were "
+                              "contacted themselves in the week after: nearly everyone with "
+                              "that record is contacted, so those not yet contacted are not "
+                              "a group the school chose not to contact"}
         treated = m["treated"].to_numpy()
         weight = np.where(treated, 0.0, m["weight"].to_numpy())
         control_before = np.sum(weight * m["before"]) / weight.sum()
         pooled_sd = m["before"].std()
         return {
             "att": att, "att_b": att_b, "after": point[AFTER], "after_b": boot[:, AFTER],
-            "naive": point[NAIVE], "naive_b": boot[:, NAIVE], "contrast": point[0],
+            "reached": point[REACHED], "reached_b": boot[:, REACHED], "contrast": point[0],
             "n_treated": int(treated.sum()),
+            "n_reached": int((treated & m["reached"].to_numpy()).sum()) if "reached" in m
+            else int(treated.sum()),
             "n_comparison": int(m.loc[~treated, "student_id"].nunique()),
             "n_clusters": int(m["student_id"].nunique()),
             "baseline_sd": float((m.loc[treated, "before"].mean() - control_before)
@@ -369,8 +454,8 @@ def _row(estimand: str, scope: str, fit: dict, design: Design, *, subgroup: str 
             "reason", "no eligible comparison students: everyone with that record on those "
                       "days was contacted (or no event had work due both before and after)"),
             subgroup=subgroup)
-    value, draws = (fit["naive"], fit["naive_b"]) if naive else (fit["att"], fit["att_b"])
-    low, high = _interval(draws, design.confidence)
+    value, draws = fit["att"], fit["att_b"]
+    low, high = fit.get("interval") or _interval(draws, design.confidence)
     odds = [np.nan] * 3
     if not naive:
         odds_b = np.array([_odds_ratio(p, e) for p, e in zip(fit["after_b"], draws,
@@ -394,31 +479,70 @@ def _not_estimable(estimand: str, scope: str, design: Design, reason: str, *,
             "method": f"not estimable: {reason}", "caveat": ""}
 
 
-DID_METHOD = ("matched difference-in-differences: completion of work due in the {w} days after "
-              "against the {w} days before, each {who} against {whom} of the same {match}; "
-              "comparison students contacted later count on, and the share of each group's "
-              "work that fell after a later contact or conference is removed by estimating "
-              "personal contacts, written contacts and conferences together (a fuzzy "
-              "difference-in-differences); cluster bootstrap over students ({b} resamples); "
-              "estimate in percentage points")
-RECENT = ("school, calendar week and recent record (assignments missed in the {w} days before "
-          "and among the last three)")
-WHO = {"personal": ("contacted student", "students not contacted that day", RECENT),
-       "written": ("contacted student", "students not contacted that day", RECENT),
-       "conference": ("family who attended a conference",
-                      "families scheduled the same week who did not come",
-                      "school and calendar week")}
+DECISION_METHOD = (
+    "matched comparison of decisions: each {what} by a teacher to a student who had fallen "
+    "behind in that teacher's classes, against students of the same school not contacted "
+    "that day, fresh like them (no school attempt with the family in the {h} days before), "
+    "with the same record in that teacher's classes (missed in the last 7 days, completion "
+    "over 14 days, missed among the last three, a missed test or project), the same week "
+    "and the same longer-run completion; completion of work due in the {w} days after, "
+    "adjusted for completion in the weeks before (not the change: a dip passes whatever is "
+    "done); ")
+JOINT = ("comparison students contacted later count on, and the share of each group's work "
+         "that fell after a later contact or conference is removed by estimating personal "
+         "contacts, written contacts and conferences together; cluster bootstrap over "
+         "students ({b} resamples); estimate in percentage points")
+METHOD = {
+    "personal": DECISION_METHOD.replace("{what}", "call or meeting attempted (answered or "
+                                        "not)") + JOINT,
+    "written": DECISION_METHOD.replace("{what}", "email, text or letter") + JOINT,
+    "conference": ("matched difference-in-differences: completion of work due in the {w} "
+                   "days after against the {w} days before, each family who attended a "
+                   "conference against families scheduled the same week who did not come, "
+                   "of the same school and calendar week; " + JOINT)}
+REACHED_METHOD = ("the attempt's effect divided by the share of attempts that reached the "
+                  "family (a Wald ratio; its interval runs from the attempt's lower limit, "
+                  "should an unanswered call do as much, to the ratio's upper limit, should "
+                  "it do nothing): ")
+ATTEMPT_CAVEAT = ("Associated with, not proven to cause: families were not contacted at random. "
+                  "The comparison students had fallen behind in the same way, in the same "
+                  "week, and had not been contacted recently either, but not every "
+                  "difference is removed.")
+CAVEAT = {"personal": ATTEMPT_CAVEAT + " Counts every attempt, answered or not: what a "
+                                       "teacher's decision to call is associated with.",
+          "written": ATTEMPT_CAVEAT,
+          "conference": ("Associated with, not proven to cause: families choose to come. The "
+                         "comparison families were booked the same week and did not come; "
+                         "comparing changes removes lasting differences between families, "
+                         "not what else changed for them that week.")}
+# Broadcasts reach every family of a school at once, so the comparison is between weeks:
+# what else happens in a broadcast week (a contact drive, report cards, the start of a
+# month) cannot be told apart from it. On simulated divisions whose drive weeks coincide
+# with newsletters, a broadcast "effect" that was not there came out in some worlds.
+DESCRIPTIVE = "descriptive only, not an effect estimate: "
+BROADCAST_CAVEAT = ("Descriptive only: a broadcast goes to every family in the same week, so "
+                    "whatever else that week brought (a contact drive, report cards, a "
+                    "holiday) is in the difference too.")
+REACHED_CAVEAT = ("Per family reached, if an unanswered call does nothing; if it does "
+                  "something this overstates, and the attempt's estimate is the lower bound. "
+                  "Reached families are not compared with others directly: families who "
+                  "answer are the more engaged ones, and that is selection, not effect.")
 NAIVE_METHOD = ("naive before/after: completion of work due in the {w} days after minus the "
-                "{w} days before, contacted students only (no comparison group); inflated by "
+                "{w} days up to the contact, at each student's first reached personal "
+                "contact (no comparison group); inflated by "
                 "the rebound that follows a bad week")
 
 
 class Prepared:
     """What every estimate of a dataset shares, computed once: the completion timeline,
-    the days of each kind of event per student, and the matched rows of each design."""
+    the days of each kind of event per student, and the matched rows of each design.
+
+    For a partition of a division, ``event_days`` are the division's (school, day) pairs of
+    each kind of attempt and ``by_teacher`` the schools whose contacts name teachers."""
 
     def __init__(self, tables: dict[str, pd.DataFrame], design: Design, *,
-                 event_days: dict[str, pd.DataFrame] | None = None):
+                 event_days: dict[str, pd.DataFrame] | None = None,
+                 by_teacher: frozenset[str] | None = None):
         self.tables = tables
         self.design = design
         self.event_days = event_days or {}  # the division's, when tables are a partition
@@ -426,8 +550,12 @@ class Prepared:
         self.flags = result_flags(tables["results"], tables["assignments"])
         self.timeline = tl = Timeline(self.flags, design.timezone)
         contacts = tables["contacts"]
+        self.pairs = PairTimeline(self.flags, tables["assignments"], tables.get("enrollments"),
+                                  contacts, design.timezone, by_teacher)
+        # Every school attempt, whatever its kind: what makes a student not fresh.
+        self.attempted = _event_days(tl, _school_contacts(contacts), "contact_at")
         # The events whose effect each design's window may hold.
-        self.exposures = {m: _event_days(tl, events_of_mode(contacts, m), "contact_at")
+        self.exposures = {m: _event_days(tl, attempts_of_mode(contacts, m), "contact_at")
                           for m in ("personal", "written")}
         conf = tables["conferences"]
         self.exposures["conference"] = _event_days(
@@ -435,21 +563,36 @@ class Prepared:
         self._rows: dict[str, pd.DataFrame] = {}
 
     def rows(self, kind: str) -> pd.DataFrame:
-        """Before/after rows of one design (``personal``, ``written`` or ``conference``)
-        in cells with both treated and comparison rows, with their exposure shares."""
+        """Rows of one design (``personal``, ``written`` or ``conference``) in cells with
+        both treated and comparison rows, with their exposure shares and outcome."""
         if kind not in self._rows:  # kept with this object, freed with it
             rows = in_matched_cells(self.all_rows(kind), kind)
-            self._rows[kind] = with_exposures(self.timeline, rows, self.exposures,
-                                              self.design)
+            rows = with_exposures(self.timeline, rows, self.exposures, self.design)
+            self._rows[kind] = with_outcome(rows, kind)
         return self._rows[kind]
 
     def all_rows(self, kind: str) -> pd.DataFrame:
         """Every before/after row of one design, matched or not (without exposures): what
         a partition of a division contributes before cells are counted across it."""
-        risk = (self._conference_risk() if kind == "conference" else _risk_set(
-            self.timeline, events_of_mode(self.tables["contacts"], kind),
-            self.tables["students"], "contact_at", self.event_days.get(kind)))
-        return _did_rows(self.timeline, risk, self.design)
+        if kind == "conference":
+            return _did_rows(self.timeline, self._conference_risk(), self.design)
+        events = attempts_of_mode(self.tables["contacts"], kind)
+        days = self.event_days.get(kind)
+        if days is None:
+            days = school_days(events, "contact_at", self.design.timezone)
+        return decision_rows(self.timeline, self.pairs, events, self.tables["students"], days,
+                             self.attempted, window_days=self.design.window_days,
+                             hold_days=self.design.hold_days)
+
+    def first_contacts(self) -> pd.DataFrame:
+        """Each student's first reached personal school contact with completion in the
+        window before and after: what a naive before/after compares."""
+        first = first_contact_rows(self.timeline, self.tables["contacts"], self.design)
+        school = self.tables["students"].drop_duplicates("student_id").set_index(
+            "student_id")["school_id"]
+        first = first.assign(school_id=school.reindex(first["student_id"]).to_numpy())
+        return first.sort_values(["school_id", "student_id"], kind="stable").reset_index(
+            drop=True)
 
     def _conference_risk(self) -> pd.DataFrame:
         conf = self.tables["conferences"]
@@ -466,23 +609,27 @@ class Prepared:
 
 def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
                    held: dict[str, float] | None = None) -> tuple[pd.DataFrame, dict]:
-    """The three designs of one scope, estimated together: each kind of event, the naive
-    before/after of personal contacts, and contacts by baseline (below / above the median
-    completion before the contact). Also returns the effects, to hold a school's rare
-    kinds at the division's."""
-    fit = _Fit(rows, design, np.random.default_rng(design.seed), held)
+    """The three designs of one scope, estimated together: each kind of event, reached
+    personal contacts, the naive before/after of personal contacts (from ``rows["first"]``,
+    each student's first reached contact) and contacts by baseline (below / above the
+    median completion before the contact). Also returns the effects, to hold a school's
+    rare kinds at the division's."""
+    fit = _Fit({k: rows[k] for k in DESIGNS}, design, np.random.default_rng(design.seed), held)
     out = []
     for kind, estimand in DESIGNS.items():
-        who, whom, match = WHO[kind]
-        method = DID_METHOD.format(w=design.window_days, b=design.n_boot, who=who, whom=whom,
-                                   match=match.format(w=design.window_days))
+        method = METHOD[kind].format(w=design.window_days, b=design.n_boot,
+                                     h=design.hold_days)
         result = fit.result(kind)
-        row = _row(estimand, scope, result, design, method=method)
+        row = _row(estimand, scope, result, design, method=method, caveat=CAVEAT[kind])
         if kind == "conference" and "att" in result:
             row["caveat"] += " Baseline equivalence: " + _wwc_band(result["baseline_sd"])
         out.append(row)
         if kind == "personal":
-            out.append(_row("naive_before_after_personal", scope, result, design, naive=True,
+            out.append(_row("att_personal_contact", scope,
+                            _per_reached(result, design.confidence), design,
+                            method=REACHED_METHOD + method, caveat=REACHED_CAVEAT))
+            out.append(_row("naive_before_after_personal", scope,
+                            _naive(rows["first"], design), design, naive=True,
                             method=NAIVE_METHOD.format(w=design.window_days),
                             caveat="Not an effect: shown to explain why the comparison "
                                    "group matters."))
@@ -493,9 +640,53 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
                                ("baseline above median", False)):
                 part = rows[kind][(rows[kind]["before"] <= median) == low]
                 out.append(_row(estimand, scope, fit.result(kind, part), design,
-                                subgroup=label, method=method))
+                                subgroup=label, method=method, caveat=CAVEAT[kind]))
     effects = {k: float(v) for k, v in zip(fit.kinds, fit.effect, strict=True)}
     return pd.DataFrame(out, columns=RESULT_COLUMNS), effects
+
+
+def _per_reached(result: dict, confidence: float) -> dict:
+    """The attempt's effect per family reached: the effect of a conversation if an
+    unanswered call does nothing (a Wald ratio), more than it if an unanswered call does
+    something, down to the attempt's own effect if it does as much. The interval spans
+    both: from the attempt's lower limit to the ratio's upper limit."""
+    if "att" not in result:
+        return result
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = result["att_b"] / result["reached_b"]
+        low = min(_interval(result["att_b"], confidence)[0], _interval(ratio, confidence)[0])
+        return {**result, "att": result["att"] / result["reached"], "att_b": ratio,
+                "interval": (low, _interval(ratio, confidence)[1]),
+                "n_treated": result["n_reached"]}
+
+
+def first_contact_rows(tl: Timeline, contacts: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """Each student's first reached personal school contact: ``school_id, student_id,
+    before, after``, completion of work due in the ``window_days`` up to and including
+    the contact day, and in those after it (students with work due in both)."""
+    keys, _ = _day_keys(tl, events_of_mode(contacts, "personal"), "contact_at")
+    first = np.unique(keys[keys >= 0])
+    first = first[np.r_[True, np.diff(first // 100_000) > 0]] if len(first) else first
+    w = design.window_days
+    done_b, n_b = tl.window(first, 1 - w, 1)
+    done_a, n_a = tl.window(first, 1, w + 1)
+    ok = (n_b > 0) & (n_a > 0)
+    student = tl.students[first[ok] // 100_000]
+    out = pd.DataFrame({"student_id": student, "before": done_b[ok] / n_b[ok],
+                        "after": done_a[ok] / n_a[ok]})
+    return out
+
+
+def _naive(first: pd.DataFrame, design: Design) -> dict:
+    """The naive before/after: mean change at each student's first reached contact, with
+    a bootstrap over students."""
+    if first.empty:
+        return {}
+    change = (first["after"] - first["before"]).to_numpy()
+    draws = _bootstrap(np.random.default_rng(design.seed + 1), len(change), design.n_boot)
+    boot = _resampled(draws, change) / draws.sum(axis=1)
+    return {"att": change.mean(), "att_b": boot, "n_treated": len(change),
+            "n_comparison": 0, "n_clusters": len(change), "baseline_sd": np.nan}
 
 
 def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
@@ -505,7 +696,8 @@ def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = 
     completion (below / above the median)."""
     design = design or Design()
     prepared = Prepared(tables, design)
-    return _effects_table({k: prepared.rows(k) for k in DESIGNS}, design, scope)[0]
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    return _effects_table({**rows, "first": prepared.first_contacts()}, design, scope)[0]
 
 
 def _wwc_band(sd: float) -> str:
@@ -606,11 +798,10 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
                     "or_ci_high": np.nan, "n_treated": int(m["exposed"].sum()),
                     "n_comparison": int((~m["exposed"]).sum()), "n_clusters": len(usable),
                     "baseline_difference_sd": np.nan,
-                    "method": f"completion of work due in the week after a {channel} went "
-                              "out, minus weeks after none, within each school (weeks as "
-                              "units, bootstrap over school-weeks)",
-                    "caveat": "School-level association: weeks differ in many ways "
-                              "(holidays, report cards), and every family gets the broadcast."})
+                    "method": f"{DESCRIPTIVE}completion of work due in the week after a "
+                              f"{channel} went out, minus weeks after none, within each "
+                              "school (weeks as units, bootstrap over school-weeks)",
+                    "caveat": BROADCAST_CAVEAT})
     return pd.DataFrame(out, columns=RESULT_COLUMNS)
 
 
@@ -650,15 +841,17 @@ def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
     """
     design = design or Design()
     prepared = prepared or Prepared(tables, design)
-    return effects_from_rows({k: prepared.rows(k) for k in DESIGNS},
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    return effects_from_rows({**rows, "first": prepared.first_contacts()},
                              _school_weeks(tables, design, prepared), tables, design)
 
 
 def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
                       tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFrame:
-    """``effects`` from each design's before/after rows (in (school, day, student) order)
-    and the school weeks, however they were built (here, or on a cluster). Of
-    ``tables``, only the small ones are used: students and broadcasts."""
+    """``effects`` from each design's rows (in (school, day, student) order, with their
+    outcome), each student's first reached contact (``rows["first"]``) and the school
+    weeks, however they were built (here, or on a cluster). Of ``tables``, only the small
+    ones are used: students and broadcasts."""
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
     division, held = _effects_table(rows, design, "division")
     parts = [division, broadcast_effect(tables, design=design, weeks=weeks)]
@@ -672,7 +865,7 @@ def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
 
     for school in schools:
         scoped = {**tables, "broadcasts": mine("broadcasts", school)}
-        parts += [_effects_table({k: mine(k, school) for k in DESIGNS}, design, school,
+        parts += [_effects_table({k: mine(k, school) for k in rows}, design, school,
                                  held)[0],
                   broadcast_effect(scoped, design=design, scope=school,
                                    weeks=mine("weeks", school))]
@@ -922,5 +1115,6 @@ def event_study(tables: dict[str, pd.DataFrame], *, mode: str = "personal",
              "ci_low": 100 * low, "ci_high": 100 * high, "ci_level": design.confidence,
              "passes": bool(low <= 0 <= high),
              "method": f"mean difference in relative weeks {-weeks} to -4, before the "
-                       "matching window: near zero if the groups were on parallel paths"}
+                       "record matched on (the teacher's last 14 days): near zero if the "
+                       "groups were on parallel paths"}
     return pd.DataFrame(out), check

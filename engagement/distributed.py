@@ -37,24 +37,26 @@ from engagement.analysis import (
     MATCH_ON,
     Design,
     Prepared,
+    attempts_of_mode,
     effects_from_rows,
-    events_of_mode,
     school_days,
     school_week_counts,
     school_weeks_from,
     with_exposures,
+    with_outcome,
 )
+from engagement.estimate.panel import ROW_ORDER, schools_naming_teachers
 
 # The columns the effect estimates read: the rest of each table stays on disk.
 COLUMNS = {"results": ["student_id", "assignment_id", "status"],
-           "contacts": ["student_id", "school_id", "contact_at", "mode", "initiator",
-                        "outcome"],
+           "contacts": ["student_id", "school_id", "staff_id", "contact_at", "mode",
+                        "initiator", "outcome"],
+           "enrollments": ["student_id", "class_id", "teacher_id"],
            "conferences": ["student_id", "school_id", "scheduled_at", "status"],
            "students": ["student_id", "school_id"],
-           "assignments": ["assignment_id", "class_id", "school_id", "due_at"]}
-PER_STUDENT = ("results", "contacts", "conferences", "students")
+           "assignments": ["assignment_id", "class_id", "school_id", "due_at", "category"]}
+PER_STUDENT = ("results", "contacts", "conferences", "students", "enrollments")
 ROWS_PER_PARTITION = 2_000_000  # results: a partition's analysis then needs about 1 GB
-ROW_ORDER = ["school_id", "day", "student_id"]
 
 
 def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
@@ -83,6 +85,11 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
                                      broadcast=True)
         days = _division_days(dask.compute(*[dask.delayed(_contact_days)(p[1], design)
                                              for p in pieces]))
+        # Which schools' contacts name the student's teachers: decided once, for the division.
+        days["by_teacher"] = schools_naming_teachers(
+            pd.read_parquet(folder / "contacts.parquet",
+                            columns=["student_id", "school_id", "staff_id", "initiator"]),
+            pd.read_parquet(folder / "enrollments.parquet", columns=COLUMNS["enrollments"]))
         # Two passes over the partitions, each building its students' rows afresh, so
         # that a worker holds one partition's rows at a time: first the counts...
         counts = dask.compute(*[dask.delayed(_partition_counts)(*p, assignments, days, design)
@@ -96,7 +103,8 @@ def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
             own.close()
             own.cluster.close()
 
-    rows = {k: _in_order([part[k] for part in kept]) for k in DESIGNS}
+    rows = {k: with_outcome(_in_order([part[k] for part in kept]), k) for k in DESIGNS}
+    rows["first"] = _in_order([part["first"] for part in kept], ["school_id", "student_id"])
     weeks = (pd.concat([w for _, w in counts]).groupby(["school_id", "week"], observed=True)
              [["done", "n"]].sum().reset_index())
     small = {"students": pd.read_parquet(folder / "students.parquet",
@@ -123,7 +131,7 @@ def _bucket(ids: pd.Series, parts: int) -> pd.Series:
 
 
 def _contact_days(contacts: pd.DataFrame, design: Design) -> dict[str, pd.DataFrame]:
-    return {k: school_days(events_of_mode(contacts, k), "contact_at", design.timezone)
+    return {k: school_days(attempts_of_mode(contacts, k), "contact_at", design.timezone)
             for k in DESIGNS if k != "conference"}
 
 
@@ -132,13 +140,16 @@ def _division_days(parts: tuple[dict[str, pd.DataFrame], ...]) -> dict[str, pd.D
             .sort_values(["school_id", "day"]).reset_index(drop=True) for k in parts[0]}
 
 
-def _prepared(results, contacts, conferences, students, assignments, days, design):
+def _prepared(results, contacts, conferences, students, enrollments, assignments, days,
+              design):
     """The analysis of one partition's students (their tables, their timelines)."""
     tables = {"results": results.reset_index(drop=True), "assignments": assignments,
               "contacts": contacts.reset_index(drop=True),
               "conferences": conferences.reset_index(drop=True),
-              "students": students.reset_index(drop=True)}
-    return Prepared(tables, design, event_days=days)
+              "students": students.reset_index(drop=True),
+              "enrollments": enrollments.reset_index(drop=True)}
+    days = dict(days)
+    return Prepared(tables, design, by_teacher=days.pop("by_teacher"), event_days=days)
 
 
 def _partition_counts(*tables_and_settings):
@@ -151,17 +162,19 @@ def _partition_counts(*tables_and_settings):
     return cells, school_week_counts(prepared.flags, design.timezone)
 
 
-def _partition_matched(results, contacts, conferences, students, assignments, days, cells,
-                       design):
+def _partition_matched(results, contacts, conferences, students, enrollments, assignments,
+                       days, cells, design):
     """One partition's rows in cells matched across the division, with their exposure
     shares (computed here, where the students' timelines are)."""
-    prepared = _prepared(results, contacts, conferences, students, assignments, days, design)
+    prepared = _prepared(results, contacts, conferences, students, enrollments, assignments,
+                         days, design)
     out = {}
     for k in DESIGNS:
         rows = prepared.all_rows(k)
         rows = rows[pd.MultiIndex.from_frame(rows[MATCH_ON[k]]).isin(cells[k])]
         out[k] = with_exposures(prepared.timeline, rows.reset_index(drop=True),
                                 prepared.exposures, design)
+    out["first"] = prepared.first_contacts()
     return out
 
 
@@ -176,8 +189,9 @@ def _matched_cells(parts) -> dict[str, pd.MultiIndex]:
     return out
 
 
-def _in_order(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _in_order(parts: list[pd.DataFrame], order: list[str] = ROW_ORDER) -> pd.DataFrame:
     """Rows in the order the single-machine path builds them, so that every sum adds
     the same numbers in the same order."""
-    return (pd.concat(parts, ignore_index=True).sort_values(ROW_ORDER, kind="stable")
+    frame = pd.concat(parts, ignore_index=True)
+    return (frame.sort_values([c for c in order if c in frame], kind="stable")
             .reset_index(drop=True))

@@ -23,8 +23,8 @@ FORMAT = """\
 Each claim is a [[claim]] table with:
   id        a short name (required)
   text      the claim in words, as published (required)
-  estimand  one of att_personal_contact, att_written_contact, att_conference_attended,
-            att_broadcast, naive_before_after_personal
+  estimand  one of att_personal_attempt, att_personal_contact, att_written_contact,
+            att_conference_attended, att_broadcast, naive_before_after_personal
    or metric  completion (% of counted work completed, mean over students) or
             conference_attendance (% of invited families who came; needs invitation =
             "personal" or "broadcast")
@@ -37,8 +37,8 @@ and exactly one statement of what was found:
   direction = "positive" | "negative" | "none": a clear increase, a clear decrease, or
             no clear association (with tolerance = T: no larger than T either way)
 """
-ESTIMANDS = ("att_personal_contact", "att_written_contact", "att_conference_attended",
-             "att_broadcast", "naive_before_after_personal")
+ESTIMANDS = ("att_personal_attempt", "att_personal_contact", "att_written_contact",
+             "att_conference_attended", "att_broadcast", "naive_before_after_personal")
 METRICS = ("completion", "conference_attendance")
 STATEMENTS = ("value", "at_least", "at_most", "direction")
 INVITATIONS = {"personal": "personal (call or note)",

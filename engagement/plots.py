@@ -37,6 +37,7 @@ THEME = {
 }
 STATUS_ORDER = ["attended", "rescheduled", "no_show", "cancelled", "declined", "scheduled"]
 ESTIMAND_LABELS = {
+    "att_personal_attempt": "Call or meeting attempted",
     "att_personal_contact": "Personal contact (reached)",
     "att_written_contact": "Written message home",
     "att_conference_attended": "Conference attended",
@@ -126,7 +127,7 @@ def event_study(curve: pd.DataFrame, effects: pd.DataFrame | None = None, *,
         return ax
     x = c["relative_week"].to_numpy()
     ax.axvspan(-3.5, -0.5, color="#dddddd", alpha=0.5, lw=0)
-    ax.text(-2, 0.02, "matched on\nthese weeks", transform=ax.get_xaxis_transform(),
+    ax.text(-2, 0.02, "record matched,\nweeks adjusted", transform=ax.get_xaxis_transform(),
             ha="center", fontsize=8, color="#555555")
     ax.axvline(-0.5, color="black", lw=0.8, ls=":")
     ax.plot(x, c["comparison"], color=COMPARISON, marker="s", ms=4,
@@ -143,9 +144,13 @@ def event_study(curve: pd.DataFrame, effects: pd.DataFrame | None = None, *,
     if effects is not None:
         e = effects[(effects["scope"] == "division") & (effects["subgroup"] == "all")]
         e = e.set_index("estimand")
-        honest = e.loc[f"att_{mode}_contact"]
+        # The contacted line is every attempt, answered or not: its estimand.
+        honest = e.loc["att_personal_attempt" if mode == "personal" else f"att_{mode}_contact"]
         lines = [f"matched estimate: {honest['estimate']:+.1f} points "
-                 f"[{honest['ci_low']:+.1f}, {honest['ci_high']:+.1f}]"]
+                 f"[{honest['ci_low']:+.1f}, {honest['ci_high']:+.1f}]",
+                 "(adjusted for the weeks before, so not the gap drawn: contacted "
+                 "students\nhad dipped further just before, and later contacts' share is "
+                 "removed)"]
         if mode == "personal" and "naive_before_after_personal" in e.index:
             naive = e.loc["naive_before_after_personal"]
             lines.append(f"naive before/after: {naive['estimate']:+.1f} points "

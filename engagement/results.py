@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from engagement.analysis import (
+    DESCRIPTIVE,
     Design,
     Prepared,
     broadcast_association,
@@ -42,9 +43,10 @@ from engagement.schema import TABLES
 
 EVENT_STUDY_COLUMNS = ["mode", "relative_week", "contacted", "comparison", "difference",
                        "ci_low", "ci_high", "ci_level", "n_treated", "n_comparison"]
-HEADLINE = ["att_personal_contact", "att_written_contact", "att_conference_attended",
-            "att_broadcast", "naive_before_after_personal"]
+HEADLINE = ["att_personal_attempt", "att_personal_contact", "att_written_contact",
+            "att_conference_attended", "att_broadcast", "naive_before_after_personal"]
 PLAIN_NAMES = {
+    "att_personal_attempt": "a teacher calling or meeting the family (answered or not)",
     "att_personal_contact": "reaching the family in person or by phone",
     "att_written_contact": "a written message home (email, text, letter, portal)",
     "att_conference_attended": "attending a parent-teacher or 3-way conference",
@@ -87,10 +89,16 @@ class Results:
         """The key findings as plain sentences, each with its interval and its n."""
         out = []
         head = self.headline().set_index("estimand")
+        # A design whose groups already differed before is not a fair comparison: its
+        # sentence says so instead of stating an association.
+        unfair = {c.estimand.removeprefix("pretrend_").removesuffix("_contact"): c
+                  for c in self.pretrend.itertuples() if not c.passes}
         for estimand, row in head.iterrows():
             if estimand == "naive_before_after_personal":
                 continue
-            out.append(_effect_sentence(estimand, row, self.design.window_days, self.k))
+            check = unfair.get(MODE_OF.get(estimand, ""))
+            out.append(_effect_sentence(estimand, row, self.design.window_days, self.k)
+                       if check is None else _unfair_sentence(estimand, row, check))
         if {"att_personal_contact", "naive_before_after_personal"} <= set(head.index):
             honest = head.loc["att_personal_contact", "estimate"]
             naive = head.loc["naive_before_after_personal", "estimate"]
@@ -99,13 +107,6 @@ class Results:
                     f"Looking only at contacted students before and after would have said "
                     f"{naive:+.1f} points: about {naive - honest:.1f} of those points are the "
                     f"rebound that follows a bad week, which the comparison group removes.")
-        for check in self.pretrend.itertuples():
-            if not check.passes:
-                out.append(
-                    f"Caution ({check.estimand.removeprefix('pretrend_').replace('_', ' ')}): "
-                    f"before the matching window, contacted students already differed from "
-                    f"their comparison by {check.estimate:+.1f} points (CI {check.ci_low:+.1f} "
-                    f"to {check.ci_high:+.1f}); the groups were not on quite parallel paths.")
         inv = self.invitations
         inv = inv[(inv["level"] == "invitation") & inv["estimate"].notna()]
         if len(inv) == 2:
@@ -162,6 +163,19 @@ def school_comparison(by_school: pd.DataFrame, estimand: str = "att_personal_con
     return out.assign(i2_percent=100 * out["i2"])
 
 
+MODE_OF = {"att_personal_attempt": "personal", "att_personal_contact": "personal",
+           "att_written_contact": "written"}
+
+
+def _unfair_sentence(estimand: str, row: pd.Series, check) -> str:
+    what = PLAIN_NAMES[estimand]
+    return (f"{what.capitalize()}: no fair comparison. Weeks before the contact, contacted "
+            f"students already differed from their comparison by {check.estimate:+.1f} points "
+            f"(CI {check.ci_low:+.1f} to {check.ci_high:+.1f}), so the groups were not on "
+            f"parallel paths and the estimate ({row['estimate']:+.1f} points) should not be "
+            f"relied on.")
+
+
 def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
     what = PLAIN_NAMES[estimand]
     if pd.isna(row["estimate"]) and row.get("suppressed", False):
@@ -170,7 +184,14 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
         reason = row["method"].removeprefix("not estimable: ")
         return f"{what.capitalize()}: not estimable ({reason})."
     low, high = row["ci_low"], row["ci_high"]
-    after = "the week after" if estimand == "att_broadcast" else f"the {window} days after"
+    if row["method"].startswith(DESCRIPTIVE):
+        return (f"Weeks after {what.removesuffix(' going out')} went out "
+                f"had completion {row['estimate']:+.1f} points different from weeks after "
+                f"none ({row['ci_level']:.0%} CI {low:+.1f} to {high:+.1f}; "
+                f"{int(row['n_treated']):,} weeks against {int(row['n_comparison']):,}): "
+                f"descriptive only, not an effect, since every family gets it in the same "
+                f"week as whatever else that week brings.")
+    after = f"the {window} days after"
     if low > 0 or high < 0:
         verb = "higher" if row["estimate"] > 0 else "lower"
         said = (f"was associated with completion {abs(row['estimate']):.1f} points {verb} in "
@@ -178,9 +199,7 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
     else:
         said = "showed no clear association with completion"
     n = f"{int(row['n_treated']):,} "
-    if estimand == "att_broadcast":
-        n += f"weeks with one, against {int(row['n_comparison']):,} without"
-    elif estimand == "att_conference_attended":
+    if estimand == "att_conference_attended":
         n += f"families who attended, against {int(row['n_comparison']):,} who did not"
     else:
         n += f"contacts, against {int(row['n_comparison']):,} comparison students"

@@ -37,12 +37,12 @@ def test_draws_on_the_axes_given(sample_results):
 def test_effects_by_channel_shows_each_estimate_with_n_and_the_naive_one(sample_results):
     ax = plots.effects_by_channel(sample_results.effects)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["Personal contact (reached)", "Written message home",
-                      "Conference attended", "Bulletin or newsletter",
+    assert labels == ["Call or meeting attempted", "Personal contact (reached)",
+                      "Written message home", "Conference attended", "Bulletin or newsletter",
                       "Naive before/after (not an effect)"]
     text = _texts(ax)
-    assert "+11.7  (n = 1,596 events)" in text and "+21.4" in text
-    assert len(ax.containers) == 5  # one error bar per estimate
+    assert "+9.2  (n = 1,212 events)" in text and "+21.9" in text
+    assert len(ax.containers) == 6  # one error bar per estimate
     assert "interval" in ax.get_xlabel()
 
 
@@ -53,7 +53,8 @@ def test_event_study_draws_both_groups_the_band_and_the_naive_arrow(sample_resul
     assert any(label.startswith("comparison") for label in labels)
     assert len(ax.collections) >= 1  # the interval band
     text = _texts(ax)
-    assert "matched estimate: +11.7" in text and "naive before/after: +21.4" in text
+    assert "matched estimate: +9.2" in text and "naive before/after: +21.9" in text
+    assert "not the gap drawn" in text
     contacted = next(line for line in ax.get_lines() if line.get_label().startswith("contacted"))
     assert list(contacted.get_xdata()) == list(range(-6, 6))
 

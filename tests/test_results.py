@@ -33,10 +33,13 @@ def test_counts_that_are_the_outcome_are_blanked_too(sample_results):
 def test_findings_say_associated_with_intervals_and_n(sample_results):
     findings = sample_results.findings()
     personal = next(f for f in findings if f.startswith("Reaching the family"))
-    assert "associated with completion 11.7 points higher" in personal
-    assert "95% CI +10.1 to +13.3" in personal and "1,596 contacts" in personal
-    assert any("bulletin or newsletter" in f and "no clear association" in f for f in findings)
-    assert any("would have said +21.4 points" in f for f in findings)
+    assert "associated with completion 11.3 points higher" in personal
+    assert "95% CI +6.5 to +14.2" in personal and "981 contacts" in personal
+    attempt = next(f for f in findings if f.startswith("A teacher calling"))
+    assert "9.2 points higher" in attempt and "answered or not" in attempt
+    assert any("bulletin or newsletter" in f and "descriptive only, not an effect" in f
+               for f in findings)
+    assert any("would have said +21.9 points" in f for f in findings)
     assert any("T0022 contacted 24 families" in f for f in findings)
 
 
@@ -105,3 +108,17 @@ def test_quarantine_summary_masks_student_ids_and_names():
     text = " ".join(quarantine_summary(q)["reason"])
     assert "344097" not in text and "Ava" not in text and "'Seesaw'" in text
     assert "student_id and assignment_id (…) appears on an earlier line" in text
+
+
+def test_a_failed_pre_trend_check_changes_the_finding_not_only_a_caution(sample_results):
+    from engagement.results import Results
+
+    failed = sample_results.pretrend.assign(passes=False, estimate=-2.5, ci_low=-3.5,
+                                            ci_high=-1.5)
+    results = Results({**sample_results.frames, "pretrend": failed}, sample_results.design,
+                      sample_results.k)
+    findings = results.findings()
+    attempt = next(f for f in findings if f.startswith("A teacher calling"))
+    assert "no fair comparison" in attempt and "should not be relied on" in attempt
+    assert "was associated with" not in attempt
+    assert not any(f.startswith("Caution") for f in findings)

@@ -1,0 +1,222 @@
+"""Decision rows: who was contacted, and who could have been but was not.
+
+A teacher decides about a student in one of their classes, so the unit is the
+(teacher, student) pair on a day a contact was made at the school. A row is *treated*
+when that teacher attempted a contact with that student's family that day (any outcome:
+a left message is an attempt), and a *comparison* when nobody from the school attempted
+one that day. Both must be fresh: no school attempt with that family in the
+``hold_days`` before, so neither is in a hold after an earlier decision and neither
+carries an earlier contact's effect.
+
+What the teacher saw when deciding is the pair's record in the teacher's own classes
+(missed in the last 7 days, completion over 14 days, missed among the last three, a
+missed test or project): rows are matched on it exactly, with the school, the week and
+the student's longer-run completion. Students on track (nothing missed in the teacher's
+classes in the ``window_days`` before) are not rows: a call about missing work is what
+is estimated, and such students are not candidates for one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from engagement.metrics import Timeline, day_number
+from engagement.parsing import positions
+
+KEY = 100_000  # day numbers stay below this (see metrics.Timeline)
+MAJOR = ("test", "project", "exam", "final", "summative", "assessment", "major")
+# Lagged completion (days relative to the decision day) that the outcome is adjusted for.
+LAGS = ((-7, 0), (-14, -7), (-21, -14), (-63, -21))
+DECISION_CELL = ["school_id", "week", "missed_7", "completion_14", "missed_last3",
+                 "missed_major", "baseline"]
+# The order rows are kept in, whichever engine built them: two rows that tie on it are
+# the same student on the same day with the same record, equal in every column.
+ROW_ORDER = ["school_id", "day", "student_id", "treated", "reached", *DECISION_CELL[2:]]
+
+
+class PairTimeline:
+    """Each (teacher, student) pair's counted results in due order: the teacher's view.
+
+    In a school whose classes have no teacher, or whose contacts do not name a staff
+    member who teaches the student (a display name, say), every class of a student counts
+    as one pair (``teacher='any'``). ``by_teacher``: the schools whose contacts name
+    teachers, for a part of a division (the division's answer)."""
+
+    def __init__(self, flags: pd.DataFrame, assignments: pd.DataFrame,
+                 enrollments: pd.DataFrame | None, contacts: pd.DataFrame, timezone: str,
+                 by_teacher: frozenset[str] | None = None):
+        counted = flags[flags["counted"] & flags["due_at"].notna()]
+        if enrollments is None:
+            enrollments = pd.DataFrame({"student_id": [], "class_id": [], "teacher_id": []})
+        teacher = _teacher_of_class(enrollments)
+        self.by_teacher = (schools_naming_teachers(contacts, enrollments) if by_teacher is None
+                           else by_teacher)
+        mapped = counted["class_id"].astype("str").map(teacher)
+        named = mapped.notna() & counted["school_id"].astype("str").isin(self.by_teacher)
+        teachers = pd.Series(np.where(named, mapped.astype(object), "any"), dtype="str")
+        self.students = pd.Index(pd.unique(flags["student_id"]))
+        self.teachers = pd.Index(pd.unique(teachers.astype("str")))
+        code = self.pair_code(counted["student_id"], teachers.astype("str"))
+        self.pairs, pair = np.unique(code, return_inverse=True)
+        major = np.zeros(len(counted), dtype=bool)
+        if "category" in assignments:
+            category = assignments.set_index("assignment_id")["category"].astype("str")
+            major = counted["assignment_id"].map(category.str.lower()).isin(MAJOR).to_numpy()
+        day = day_number(counted["due_at"], timezone)
+        instant = counted["due_at"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+        missing = counted["missing"].to_numpy()
+        order = np.lexsort((missing, instant, pair))
+        self.key = (pair.astype(np.int64) * KEY + day)[order]
+
+        def running(x: np.ndarray) -> np.ndarray:
+            return np.concatenate([[0], np.cumsum(x[order])])
+
+        self.done = running(counted["completed"].to_numpy())
+        self.missed = running(missing)
+        self.missed_major = running(missing & major)
+
+    def pair_code(self, student_id: pd.Series, teacher: pd.Series) -> np.ndarray:
+        s = positions(student_id, self.students).astype(np.int64)
+        t = positions(teacher.astype("str"), self.teachers).astype(np.int64)
+        return np.where((s >= 0) & (t >= 0), s * len(self.teachers) + t, -1)
+
+    def keys(self, code: np.ndarray, day: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(self.pairs, code)
+        known = (i < len(self.pairs)) & (self.pairs[np.minimum(i, len(self.pairs) - 1)] == code)
+        return np.where(known, i * KEY + day, -1)
+
+    def window(self, keys, start, stop, counts):
+        lo = np.searchsorted(self.key, keys + start)
+        hi = np.searchsorted(self.key, keys + stop)
+        return counts[hi] - counts[lo], hi - lo
+
+    def missed_last(self, keys, k=3):
+        end = np.searchsorted(self.key, keys)
+        start = np.maximum(end - k, np.searchsorted(self.key, (keys // KEY) * KEY))
+        return self.missed[end] - self.missed[start]
+
+
+def _teacher_of_class(enrollments: pd.DataFrame) -> pd.Series:
+    e = enrollments[enrollments["teacher_id"].notna()]
+    return e.drop_duplicates("class_id").set_index(e.drop_duplicates("class_id")["class_id"]
+                                                   .astype("str"))["teacher_id"].astype("str")
+
+
+def schools_naming_teachers(contacts: pd.DataFrame, enrollments: pd.DataFrame
+                            ) -> frozenset[str]:
+    """The schools where most school attempts name a staff member who teaches that
+    student (by the id the class lists)."""
+    c = contacts[contacts["initiator"].astype("str") == "school"]
+    if c.empty or "staff_id" not in c or "teacher_id" not in enrollments:
+        return frozenset()
+    taught = pd.MultiIndex.from_arrays([enrollments["student_id"].astype("str"),
+                                        enrollments["teacher_id"].astype("str")])
+    named = pd.MultiIndex.from_arrays([c["student_id"].astype("str"),
+                                       c["staff_id"].astype("str")])
+    share = pd.Series(named.isin(taught)).groupby(c["school_id"].astype("str").to_numpy()).mean()
+    return frozenset(share.index[share >= 0.5])
+
+
+def count_between(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many of ``sorted_keys`` fall in [lo, hi)."""
+    return np.searchsorted(sorted_keys, hi) - np.searchsorted(sorted_keys, lo)
+
+
+def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
+                  students: pd.DataFrame, days: pd.DataFrame, attempted: np.ndarray,
+                  *, window_days: int, hold_days: int) -> pd.DataFrame:
+    """Treated and comparison pair rows on each (school, day) of ``days``.
+
+    ``events``: the school's attempts of one kind (with ``staff_id``); ``attempted``: the
+    sorted (student, day) keys of every school attempt, of any kind. Returns, in
+    (school, day, student) order: ``school_id, day, student_id, treated, reached, week``, the
+    decision cell (``DECISION_CELL``), ``before`` and ``after`` (the student's completion
+    in the window before and after), the lagged completion ``lag_*``, and
+    ``attempted_after`` (a school attempt in the 7 days after)."""
+    w = window_days
+    staff = events["staff_id"] if "staff_id" in events else pd.Series("any", index=events.index)
+    teacher = staff.astype("str").where(
+        events["school_id"].astype("str").isin(pl.by_teacher), "any")
+    day = tl.day_number(events["contact_at"]) if len(events) else np.zeros(0, np.int64)
+    treated = pd.DataFrame({"pair": pl.pair_code(events["student_id"], teacher), "day": day,
+                            "reached": (events["outcome"].astype("str") == "reached").to_numpy()})
+    treated = (treated[treated["pair"] >= 0].groupby(["pair", "day"], as_index=False)
+               ["reached"].max().assign(treated=True))
+    # Every pair of the school's students on each day.
+    pair_student = pl.pairs // len(pl.teachers)
+    school = students.drop_duplicates("student_id")
+    where = positions(school["student_id"], pl.students)
+    school_of = np.full(len(pl.students), "", dtype=object)
+    school_of[where[where >= 0]] = school["school_id"].astype("str").to_numpy()[where >= 0]
+    pairs = pd.DataFrame({"pair": pl.pairs, "school_id": school_of[pair_student]})
+    days = days.assign(school_id=days["school_id"].astype("str"))
+    risk = days.merge(pairs, on="school_id").merge(treated, on=["pair", "day"], how="left")
+    risk["treated"] = risk["treated"].fillna(False).astype(bool)
+    risk["reached"] = risk["reached"].fillna(False).astype(bool)
+    pair, day = risk["pair"].to_numpy(), risk["day"].to_numpy()
+    pkey = pl.keys(pair, day)
+    missed_w, _ = pl.window(pkey, -w, 0, pl.missed)
+    keep = missed_w > 0  # fell behind in this teacher's classes: a candidate for a call
+    risk, pair, day, pkey = risk[keep], pair[keep], day[keep], pkey[keep]
+    student = pl.students[pair // len(pl.teachers)]
+    skey = tl.keys(pd.Series(student), day)
+    prior = count_between(attempted, skey - hold_days, skey)
+    today = count_between(attempted, skey, skey + 1)
+    keep = (prior == 0) & (risk["treated"].to_numpy() | (today == 0))
+    risk, day, pkey, skey = risk[keep], day[keep], pkey[keep], skey[keep]
+    student = student[keep]
+
+    done_b, n_b = tl.window(skey, -w, 0)
+    done_a, n_a = tl.window(skey, 1, w + 1)
+    done14, n14 = pl.window(pkey, -14, 0, pl.done)
+    missed7, _ = pl.window(pkey, -7, 0, pl.missed)
+    major7, _ = pl.window(pkey, -7, 0, pl.missed_major)
+    done_l, n_l = tl.window(skey, -63, -w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({
+            "school_id": risk["school_id"].to_numpy(), "day": day, "student_id": student,
+            "treated": risk["treated"].to_numpy(), "reached": risk["reached"].to_numpy(),
+            "week": day // 7,
+            "missed_7": np.minimum(missed7, 3),
+            "completion_14": np.digitize(np.where(n14 > 0, done14 / n14, 1.0),
+                                         [0.5, 0.75, 1.0]),
+            "missed_last3": pl.missed_last(pkey),
+            "missed_major": (major7 > 0).astype(np.int64),
+            "baseline": np.digitize(np.where(n_l > 0, done_l / n_l, -1.0), [0, 0.6, 0.8, 0.9]),
+            "before": done_b / n_b, "after": done_a / n_a,
+            "attempted_after": count_between(attempted, skey + 1, skey + 8) > 0})
+        for i, (lo, hi) in enumerate(LAGS):
+            done, n = tl.window(skey, lo, hi)
+            out[f"lag_{i}"] = np.where(n > 0, done / n, np.nan)
+    out = out[(n_b > 0) & (n_a > 0)]
+    return out.sort_values(ROW_ORDER, kind="stable").reset_index(drop=True)
+
+
+def lag_adjustment(rows: pd.DataFrame, cell: list[str]) -> np.ndarray:
+    """The part of each row's completion after that its lagged completion predicts,
+    fitted on comparison rows within cells (a pooled within-cell regression).
+
+    Contacts follow a bad spell, and a bad spell passes: the groups are compared on
+    completion after, adjusted for the weeks before, rather than on the change (a change
+    from the bottom of a dip rebounds whatever the call did)."""
+    lags = [c for c in rows if c.startswith("lag_")]
+    x = rows[lags].to_numpy(dtype=float)
+    blank = np.isnan(x)
+    means = np.nanmean(np.where(blank, np.nan, x), axis=0) if len(x) else np.zeros(len(lags))
+    x = np.where(blank, np.nan_to_num(means)[None, :], x)
+    x = np.column_stack([x, blank.astype(float)])
+    comparison = ~rows["treated"].to_numpy()
+    if comparison.sum() <= x.shape[1]:
+        return np.zeros(len(rows))
+    group = rows.groupby(cell, observed=True, sort=False).ngroup().to_numpy()
+
+    def within(v: np.ndarray) -> np.ndarray:
+        s = np.bincount(group[comparison], weights=v[comparison], minlength=group.max() + 1)
+        n = np.bincount(group[comparison], minlength=group.max() + 1)
+        return v - (s / np.maximum(n, 1))[group]
+
+    xd = np.column_stack([within(x[:, j]) for j in range(x.shape[1])])
+    yd = within(rows["after"].to_numpy(dtype=float))
+    beta, *_ = np.linalg.lstsq(xd[comparison], yd[comparison], rcond=None)
+    return x @ beta
