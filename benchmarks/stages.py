@@ -18,15 +18,9 @@ import time
 
 import numpy as np
 
-from engagement.analysis import (
-    DESIGNS,
-    Design,
-    Prepared,
-    _Fit,
-    event_study,
-    school_week_counts,
-)
 from engagement.cleaning import load
+from engagement.estimate import DESIGNS, Design, Prepared, event_study, school_week_counts
+from engagement.estimate.contacts import _Fit
 
 
 def _peak_gb() -> float:

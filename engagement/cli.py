@@ -65,8 +65,8 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from engagement.analysis import Design
     from engagement.cleaning import load
+    from engagement.estimate import Design
     from engagement.results import analyze
 
     design = Design(window_days=args.window_days, seed=args.seed)
@@ -117,7 +117,7 @@ def _analyze_on_dask(args: argparse.Namespace, design):
 
 
 def _report(args: argparse.Namespace) -> int:
-    from engagement.analysis import Design
+    from engagement.estimate import Design
     from engagement.report import build_report
 
     path = build_report(args.data_dir, args.out, k=args.k, window_days=args.window_days,
@@ -131,8 +131,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from engagement.analysis import Design
     from engagement.cleaning import load
+    from engagement.estimate import Design
     from engagement.findings import check, format_check, read_findings
     from engagement.results import analyze
 
@@ -150,8 +150,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from engagement.analysis import Design
     from engagement.cleaning import load
+    from engagement.estimate import Design
     from engagement.publish import export
     from engagement.results import analyze
 
@@ -172,7 +172,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _replicate(args: argparse.Namespace) -> int:
-    from engagement.analysis import Design
+    from engagement.estimate import Design
     from engagement.report import replicate
 
     pages = replicate(args.data_dir, args.out, k=args.k, window_days=args.window_days,

@@ -14,7 +14,7 @@ students is combined exactly, as counts:
 Each partition's rows are built twice (once to count the cells, once to keep the
 matched rows), so that a worker never holds more than the partitions it is working on.
 The matched rows (a fraction of all rows) and the week counts come back to the client,
-which runs the same estimation as ``engagement.analysis.effects``: the numbers are
+which runs the same estimation as ``engagement.estimate.effects``: the numbers are
 identical to the single-machine path, not merely close (a test checks ``effects.csv``
 byte for byte on the sample).
 
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from engagement.analysis import (
+from engagement.estimate import (
     DESIGNS,
     MATCH_ON,
     Design,
@@ -61,7 +61,7 @@ ROWS_PER_PARTITION = 2_000_000  # results: a partition's analysis then needs abo
 
 def effects(clean_dir: str | Path, *, design: Design | None = None, client=None,
             partitions: int | None = None) -> pd.DataFrame:
-    """``engagement.analysis.effects`` for a cleaned folder (Parquet), computed on a Dask
+    """``engagement.estimate.effects`` for a cleaned folder (Parquet), computed on a Dask
     cluster: ``client`` (a ``dask.distributed.Client``), or a local cluster of this
     machine's cores when none is given."""
     import dask

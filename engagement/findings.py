@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from engagement.analysis import _mean_ci
+from engagement.estimate import ESTIMANDS as ESTIMAND_NAMES
+from engagement.estimate.inference import _mean_ci
 from engagement.metrics import result_flags
 from engagement.results import Results
 
+ESTIMANDS = tuple(ESTIMAND_NAMES)
 FORMAT = """\
 Each claim is a [[claim]] table with:
   id        a short name (required)
   text      the claim in words, as published (required)
-  estimand  one of att_personal_attempt, att_personal_contact, att_written_contact,
-            att_conference_attended, att_broadcast, naive_before_after_personal
+  estimand  one of ESTIMANDS_LIST
    or metric  completion (% of counted work completed, mean over students) or
             conference_attendance (% of invited families who came; needs invitation =
             "personal" or "broadcast")
@@ -36,9 +37,7 @@ and exactly one statement of what was found:
   at_least = V / at_most = V (tolerance = T allowed): the value is at least / at most V
   direction = "positive" | "negative" | "none": a clear increase, a clear decrease, or
             no clear association (with tolerance = T: no larger than T either way)
-"""
-ESTIMANDS = ("att_personal_attempt", "att_personal_contact", "att_written_contact",
-             "att_conference_attended", "att_broadcast", "naive_before_after_personal")
+""".replace("ESTIMANDS_LIST", ",\n            ".join(ESTIMANDS))
 METRICS = ("completion", "conference_attendance")
 STATEMENTS = ("value", "at_least", "at_most", "direction")
 INVITATIONS = {"personal": "personal (call or note)",

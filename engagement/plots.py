@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from engagement.estimate.design import ESTIMANDS
+
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
@@ -36,14 +38,7 @@ THEME = {
     "figure.dpi": 100,
 }
 STATUS_ORDER = ["attended", "rescheduled", "no_show", "cancelled", "declined", "scheduled"]
-ESTIMAND_LABELS = {
-    "att_personal_attempt": "Call or meeting attempted",
-    "att_personal_contact": "Personal contact (reached)",
-    "att_written_contact": "Written message home",
-    "att_conference_attended": "Conference attended",
-    "att_broadcast": "Bulletin or newsletter",
-    "naive_before_after_personal": "Naive before/after (not an effect)",
-}
+ESTIMAND_LABELS = {name: label for name, (_, label) in ESTIMANDS.items()}
 
 
 def _themed(size: tuple[float, float]):

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from engagement.analysis import (
+from engagement.cleaning import Dataset
+from engagement.estimate import (
     DESCRIPTIVE,
+    ESTIMANDS,
     Design,
     Prepared,
     broadcast_association,
@@ -27,7 +29,6 @@ from engagement.analysis import (
     invitations,
     results_by_class,
 )
-from engagement.cleaning import Dataset
 from engagement.metrics import (
     assignment_summary,
     completion_by,
@@ -43,16 +44,8 @@ from engagement.schema import TABLES
 
 EVENT_STUDY_COLUMNS = ["mode", "relative_week", "contacted", "comparison", "difference",
                        "ci_low", "ci_high", "ci_level", "n_treated", "n_comparison"]
-HEADLINE = ["att_personal_attempt", "att_personal_contact", "att_written_contact",
-            "att_conference_attended", "att_broadcast", "naive_before_after_personal"]
-PLAIN_NAMES = {
-    "att_personal_attempt": "a teacher calling or meeting the family (answered or not)",
-    "att_personal_contact": "reaching the family in person or by phone",
-    "att_written_contact": "a written message home (email, text, letter, portal)",
-    "att_conference_attended": "attending a parent-teacher or 3-way conference",
-    "att_broadcast": "a bulletin or newsletter going out",
-    "naive_before_after_personal": "naive before/after of personal contact",
-}
+HEADLINE = list(ESTIMANDS)  # in the order people ask
+PLAIN_NAMES = {name: words for name, (words, _) in ESTIMANDS.items()}
 
 
 @dataclass

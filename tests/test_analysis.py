@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement.analysis import DESIGNS, Design, Prepared, _Fit, contact_effects, effects
 from engagement.cleaning import clean_folder
 from engagement.config import Effects, SampleConfig
+from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects
+from engagement.estimate.contacts import _Fit
 from engagement.sample import canonical_tables, simulate
 from tests.conftest import SAMPLE
 
@@ -138,7 +139,7 @@ def test_effects_cover_the_division_and_each_school(sample_tables):
 
 
 def test_broadcast_association_by_channel_is_near_zero(sample_tables):
-    from engagement.analysis import broadcast_association
+    from engagement.estimate import broadcast_association
 
     table = broadcast_association(sample_tables, design=FAST).set_index("estimand")
     assert set(table.index) == {"broadcast_newsletter", "broadcast_sis_bulletin",
@@ -148,7 +149,7 @@ def test_broadcast_association_by_channel_is_near_zero(sample_tables):
 
 
 def test_dose_response_describes_who_is_contacted(sample_tables):
-    from engagement.analysis import dose_response
+    from engagement.estimate import dose_response
 
     table = dose_response(sample_tables, design=FAST)
     assert list(table["personal_contacts"]) == ["0", "1", "2", "3", "4+"]
@@ -159,14 +160,14 @@ def test_dose_response_describes_who_is_contacted(sample_tables):
 
 
 def test_families_who_reach_out_are_the_engaged_ones(sample_tables):
-    from engagement.analysis import initiator_selection
+    from engagement.estimate import initiator_selection
 
     table = initiator_selection(sample_tables, design=FAST).set_index("initiator")
     assert table.loc["parent", "ci_low"] > table.loc["school", "ci_high"]
 
 
 def test_personal_invitations_and_attendance(sample_tables):
-    from engagement.analysis import invitations
+    from engagement.estimate import invitations
 
     table = invitations(sample_tables, design=FAST)
     overall = table[table["level"] == "invitation"].set_index("invitation")
@@ -178,7 +179,7 @@ def test_personal_invitations_and_attendance(sample_tables):
 
 
 def test_the_phone_campaign_is_found_and_most_hand_in(sample_tables):
-    from engagement.analysis import campaign_hand_in, find_campaigns
+    from engagement.estimate import campaign_hand_in, find_campaigns
 
     campaigns = find_campaigns(sample_tables["contacts"])
     truth = TRUTH["phone_campaign"]
@@ -192,7 +193,7 @@ def test_the_phone_campaign_is_found_and_most_hand_in(sample_tables):
 
 
 def test_event_study_curve_and_pretrend_check(sample_tables):
-    from engagement.analysis import event_study
+    from engagement.estimate import event_study
 
     curve, check = event_study(sample_tables, design=FAST)
     assert list(curve["relative_week"]) == list(range(-6, 6))

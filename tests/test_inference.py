@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from engagement.analysis import Design, _mean_ci, _naive, _wilson, first_contact_rows
+from engagement.estimate import Design
+from engagement.estimate.contacts import _naive
+from engagement.estimate.events import first_contact_rows
+from engagement.estimate.inference import _mean_ci, _wilson
 from engagement.metrics import Timeline, result_flags
 
 

@@ -1,0 +1,278 @@
+"""The effects of contacts and conferences, estimated together (the design and its
+reasoning: ``engagement.estimate``), for the division and each school.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from engagement.estimate.broadcasts import _school_weeks, broadcast_effect
+from engagement.estimate.design import (
+    AFTER,
+    CAVEAT,
+    COMPARISON,
+    CONTACTED_AFTER,
+    DESIGNS,
+    EXPOSED,
+    MATCH_ON,
+    MAX_CONTACTED_AFTER,
+    METHOD,
+    MIN_TREATED_STUDENTS,
+    NAIVE_METHOD,
+    REACHED,
+    REACHED_CAVEAT,
+    REACHED_METHOD,
+    TREATED,
+    Design,
+)
+from engagement.estimate.events import Prepared
+from engagement.estimate.frames import _row, effect_table
+from engagement.estimate.inference import _bootstrap, _interval, _resampled, _solve
+from engagement.estimate.matching import _matched
+from engagement.parsing import positions
+
+
+def _student_sums(m: pd.DataFrame, students: pd.Index) -> np.ndarray:
+    """Per student (rows of ``students``): the matched contrast of the outcome and of
+    each share as linear sums (a treated row adds its value, a comparison row subtracts
+    its weighted value), then treated rows, their completion after, those reached, and
+    comparison weight (all, and contacted in the week after). A resample of students is
+    a weighted sum of rows."""
+    stu = positions(m["student_id"], students)
+    treated = m["treated"].to_numpy()
+    comparison = np.where(treated, 0.0, m["weight"].to_numpy())
+    sign = np.where(treated, 1.0, -m["weight"].to_numpy())
+    later = (m["attempted_after"].to_numpy() if "attempted_after" in m
+             else np.zeros(len(m), dtype=bool))
+    reached = m["reached"].to_numpy() if "reached" in m else treated
+    columns = [sign * m["outcome"].to_numpy(),
+               *(sign * m[f"share_{k}"].to_numpy() for k in EXPOSED),
+               treated, treated * m["after"].to_numpy(), treated & reached, comparison,
+               comparison * later]
+    return np.column_stack([np.bincount(stu, weights=c, minlength=len(students))
+                            for c in columns])
+
+
+class _Fit:
+    """The joint estimate of one scope, kept for its subgroups: the effect of each kind of
+    event, the bootstrap draws, and each design's per-student sums.
+
+    ``held``: effects (the division's, for a school) to hold kinds at when this scope has
+    too few of their events to estimate them, so that their share is still removed."""
+
+    def __init__(self, rows: dict[str, pd.DataFrame], design: Design, rng: np.random.Generator,
+                 held: dict[str, float] | None = None):
+        self.design = design
+        self.matched = {k: _matched(r, MATCH_ON[k]) for k, r in rows.items()}
+        self.treated_students = {k: m.loc[m["treated"], "student_id"].nunique()
+                                 for k, m in self.matched.items()}
+        self.kinds = [k for k in self.matched
+                      if self.treated_students[k] >= MIN_TREATED_STUDENTS]
+        self.held = {k: v for k, v in (held or {}).items()
+                     if k not in self.kinds and np.isfinite(v)}
+        ids = [self.matched[k]["student_id"] for k in self.kinds]
+        # Students in sorted id order, so the resamples do not depend on row order.
+        self.students = (pd.Index(pd.concat([pd.Series(i.unique()) for i in ids]).unique())
+                         .sort_values() if ids else pd.Index([]))
+        self.draws = _bootstrap(rng, len(self.students), design.n_boot)
+        self.sums = {k: self._per_treated(_student_sums(self.matched[k], self.students))
+                     for k in self.kinds}
+        self.effect, self.effect_b = np.zeros(0), np.zeros((design.n_boot, 0))
+        if self.kinds:
+            cols = [EXPOSED[k] for k in self.kinds]
+            point = np.stack([self._less_held(self.sums[k][0]) for k in self.kinds])
+            boot = np.stack([self._less_held(self.sums[k][1]) for k in self.kinds], axis=1)
+            self.effect = _solve(point[None][:, :, cols], point[None][:, :, 0])[0]
+            self.effect_b = _solve(boot[:, :, cols], boot[:, :, 0])
+
+    def _per_treated(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A design's sums per treated row, at the point and in each resample."""
+        point, boot = s.sum(axis=0), _resampled(self.draws, s)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return point / point[TREATED], boot / boot[..., [TREATED]]
+
+    def _less_held(self, sums: np.ndarray) -> np.ndarray:
+        """The change less the share of the kinds held at given effects."""
+        change = sums[..., 0] - sum(sums[..., EXPOSED[k]] * v for k, v in self.held.items())
+        return np.concatenate([change[..., None], sums[..., 1:]], axis=-1)
+
+    def result(self, kind: str, rows: pd.DataFrame | None = None) -> dict:
+        """What ``_row`` reports for one design: for all its rows, or for a subgroup of
+        them (the other kinds' effects held at the whole scope's)."""
+        if kind not in self.kinds:
+            few = self.treated_students.get(kind, 0)
+            return {"reason": f"only {few} contacted students with a comparison: too few "
+                              "to estimate"} if few else {}
+        m = self.matched[kind] if rows is None else _matched(rows, MATCH_ON[kind])
+        if not m["treated"].any():
+            return {}
+        point, boot = (self.sums[kind] if rows is None
+                       else self._per_treated(_student_sums(m, self.students)))
+        point, boot = self._less_held(point), self._less_held(boot)
+        others = [k for k in self.kinds if k != kind]
+        effect = dict(zip(self.kinds, self.effect, strict=True))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            att = ((point[0] - sum(point[EXPOSED[k]] * effect[k] for k in others))
+                   / point[EXPOSED[kind]])
+            att_b = ((boot[:, 0] - sum(boot[:, EXPOSED[k]] * self.effect_b[:, i]
+                                       for i, k in enumerate(self.kinds) if k != kind))
+                     / boot[:, EXPOSED[kind]])
+        if not np.isfinite(att):
+            return {"reason": "the contacted and comparison students' exposure to later "
+                              "contacts could not be told apart"}
+        contacted_after = point[CONTACTED_AFTER] / point[COMPARISON]
+        if contacted_after > MAX_CONTACTED_AFTER:
+            return {"reason": f"{contacted_after:.0%} of the comparison students were "
+                              "contacted themselves in the week after: nearly everyone with "
+                              "that record is contacted, so those not yet contacted are not "
+                              "a group the school chose not to contact"}
+        treated = m["treated"].to_numpy()
+        weight = np.where(treated, 0.0, m["weight"].to_numpy())
+        control_before = np.sum(weight * m["before"]) / weight.sum()
+        pooled_sd = m["before"].std()
+        return {
+            "att": att, "att_b": att_b, "after": point[AFTER], "after_b": boot[:, AFTER],
+            "reached": point[REACHED], "reached_b": boot[:, REACHED], "contrast": point[0],
+            "n_treated": int(treated.sum()),
+            "n_reached": int((treated & m["reached"].to_numpy()).sum()) if "reached" in m
+            else int(treated.sum()),
+            "n_comparison": int(m.loc[~treated, "student_id"].nunique()),
+            "n_clusters": int(m["student_id"].nunique()),
+            "baseline_sd": float((m.loc[treated, "before"].mean() - control_before)
+                                 / pooled_sd) if pooled_sd > 0 else np.nan,
+        }
+
+
+
+
+
+
+def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
+                   held: dict[str, float] | None = None) -> tuple[pd.DataFrame, dict]:
+    """The three designs of one scope, estimated together: each kind of event, reached
+    personal contacts, the naive before/after of personal contacts (from ``rows["first"]``,
+    each student's first reached contact) and contacts by baseline (below / above the
+    median completion before the contact). Also returns the effects, to hold a school's
+    rare kinds at the division's."""
+    fit = _Fit({k: rows[k] for k in DESIGNS}, design, np.random.default_rng(design.seed), held)
+    out = []
+    for kind, estimand in DESIGNS.items():
+        method = METHOD[kind].format(w=design.window_days, b=design.n_boot,
+                                     h=design.hold_days)
+        result = fit.result(kind)
+        row = _row(estimand, scope, result, design, method=method, caveat=CAVEAT[kind])
+        if kind == "conference" and "att" in result:
+            row["caveat"] += " Baseline equivalence: " + _wwc_band(result["baseline_sd"])
+        out.append(row)
+        if kind == "personal":
+            out.append(_row("att_personal_contact", scope,
+                            _per_reached(result, design.confidence), design,
+                            method=REACHED_METHOD + method, caveat=REACHED_CAVEAT))
+            out.append(_row("naive_before_after_personal", scope,
+                            _naive(rows["first"], design), design, naive=True,
+                            method=NAIVE_METHOD.format(w=design.window_days),
+                            caveat="Not an effect: shown to explain why the comparison "
+                                   "group matters."))
+        if kind != "conference" and "att" in result:
+            m = fit.matched[kind]
+            median = m.loc[m["treated"], "before"].median()
+            for label, low in (("baseline below median", True),
+                               ("baseline above median", False)):
+                part = rows[kind][(rows[kind]["before"] <= median) == low]
+                out.append(_row(estimand, scope, fit.result(kind, part), design,
+                                subgroup=label, method=method, caveat=CAVEAT[kind]))
+    effects = {k: float(v) for k, v in zip(fit.kinds, fit.effect, strict=True)}
+    return effect_table(out), effects
+
+
+def _per_reached(result: dict, confidence: float) -> dict:
+    """The attempt's effect per family reached: the effect of a conversation if an
+    unanswered call does nothing (a Wald ratio), more than it if an unanswered call does
+    something, down to the attempt's own effect if it does as much. The interval spans
+    both: from the attempt's lower limit to the ratio's upper limit."""
+    if "att" not in result:
+        return result
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = result["att_b"] / result["reached_b"]
+        low = min(_interval(result["att_b"], confidence)[0], _interval(ratio, confidence)[0])
+        return {**result, "att": result["att"] / result["reached"], "att_b": ratio,
+                "interval": (low, _interval(ratio, confidence)[1]),
+                "n_treated": result["n_reached"]}
+
+
+def _naive(first: pd.DataFrame, design: Design) -> dict:
+    """The naive before/after: mean change at each student's first reached contact, with
+    a bootstrap over students."""
+    if first.empty:
+        return {}
+    change = (first["after"] - first["before"]).to_numpy()
+    draws = _bootstrap(np.random.default_rng(design.seed + 1), len(change), design.n_boot)
+    boot = _resampled(draws, change) / draws.sum(axis=1)
+    return {"att": change.mean(), "att_b": boot, "n_treated": len(change),
+            "n_comparison": 0, "n_clusters": len(change), "baseline_sd": np.nan}
+
+
+def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+                    scope: str = "division") -> pd.DataFrame:
+    """Every matched estimate of one scope: personal and written school-initiated
+    contacts and conferences, the naive before/after, and contacts by baseline
+    completion (below / above the median)."""
+    design = design or Design()
+    prepared = Prepared(tables, design)
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    return _effects_table({**rows, "first": prepared.first_contacts()}, design, scope)[0]
+
+
+def _wwc_band(sd: float) -> str:
+    if not np.isfinite(sd):
+        return "not computable (completion before did not vary)."
+    size = abs(sd)
+    if size <= 0.05:
+        return f"{sd:+.2f} SD (within 0.05: equivalent)."
+    if size <= 0.25:
+        return (f"{sd:+.2f} SD (0.05-0.25: needs statistical adjustment; comparing changes, "
+                "not levels, is that adjustment here).")
+    return (f"{sd:+.2f} SD (over 0.25: not comparable in level. Comparing changes, not "
+            "levels, rests on both groups' completion moving alike without the conference; "
+            "the weeks before, in the event study, are the check).")
+
+
+def effects(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
+            prepared: Prepared | None = None) -> pd.DataFrame:
+    """Every estimand for the division and for each school.
+
+    The matched rows are built once for the division; a school's estimate uses its own
+    rows (its students, its comparison students), so nothing is recomputed per school.
+    """
+    design = design or Design()
+    prepared = prepared or Prepared(tables, design)
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    return effects_from_rows({**rows, "first": prepared.first_contacts()},
+                             _school_weeks(tables, design, prepared), tables, design)
+
+
+def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
+                      tables: dict[str, pd.DataFrame], design: Design) -> pd.DataFrame:
+    """``effects`` from each design's rows (in (school, day, student) order, with their
+    outcome), each student's first reached contact (``rows["first"]``) and the school
+    weeks, however they were built (here, or on a cluster). Of ``tables``, only the small
+    ones are used: students and broadcasts."""
+    schools = sorted(tables["students"]["school_id"].astype("str").unique())
+    division, held = _effects_table(rows, design, "division")
+    parts = [division, broadcast_effect(tables, design=design, weeks=weeks)]
+    # Split every table by school once (filtering per school would cost schools x rows).
+    frames = {**rows, "weeks": weeks, "broadcasts": tables["broadcasts"]}
+    by_school = {name: dict(tuple(frame.groupby(frame["school_id"].astype("str"), sort=False)))
+                 for name, frame in frames.items()}
+
+    def mine(name: str, school: str) -> pd.DataFrame:
+        return by_school[name].get(school, frames[name].iloc[:0])
+
+    for school in schools:
+        scoped = {**tables, "broadcasts": mine("broadcasts", school)}
+        parts += [_effects_table({k: mine(k, school) for k in rows}, design, school,
+                                 held)[0],
+                  broadcast_effect(scoped, design=design, scope=school,
+                                   weeks=mine("weeks", school))]
+    return pd.concat(parts, ignore_index=True)
