@@ -52,7 +52,7 @@ COLUMNS = {"results": ["student_id", "assignment_id", "status"],
            "contacts": ["student_id", "school_id", "staff_id", "contact_at", "mode",
                         "initiator", "outcome"],
            "enrollments": ["student_id", "class_id", "teacher_id"],
-           "conferences": ["student_id", "school_id", "scheduled_at", "status"],
+           "conferences": ["student_id", "school_id", "staff_id", "scheduled_at", "status"],
            "students": ["student_id", "school_id"],
            "assignments": ["assignment_id", "class_id", "school_id", "due_at", "category"]}
 PER_STUDENT = ("results", "contacts", "conferences", "students", "enrollments")

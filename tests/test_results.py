@@ -34,7 +34,7 @@ def test_findings_say_associated_with_intervals_and_n(sample_results):
     findings = sample_results.findings()
     personal = next(f for f in findings if f.startswith("Reaching the family"))
     assert "associated with completion 11.3 points higher" in personal
-    assert "95% CI +6.5 to +14.2" in personal and "981 contacts" in personal
+    assert "95% CI +7.8 to +13.4" in personal and "981 contacts" in personal
     attempt = next(f for f in findings if f.startswith("A teacher calling"))
     assert "9.2 points higher" in attempt and "answered or not" in attempt
     assert any("bulletin or newsletter" in f and "descriptive only, not an effect" in f

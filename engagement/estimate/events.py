@@ -121,13 +121,18 @@ class Prepared:
         conf = self.tables["conferences"]
         conf = conf[conf["status"].isin(["attended", "no_show"])]
         keys, day = _day_keys(self.timeline, conf, "scheduled_at")
+        staff = (conf["staff_id"].astype("str").fillna("any") if "staff_id" in conf
+                 else pd.Series("any", index=conf.index, dtype="str"))
         risk = pd.DataFrame({"student_id": conf["student_id"].to_numpy(),
                              "school_id": conf["school_id"].to_numpy(), "day": day,
-                             "treated": (conf["status"] == "attended").to_numpy()})
-        # One row per family and day (attended if any meeting that day was), in
-        # (school, day, student) order like the contacts' risk sets.
+                             "treated": (conf["status"] == "attended").to_numpy(),
+                             "teacher_id": staff.to_numpy()})
+        # One row per family and day (attended if any meeting that day was; the teacher
+        # of its first booking, for the bootstrap), in (school, day, student) order like
+        # the contacts' rows.
         return (risk[keys >= 0].groupby(["school_id", "day", "student_id"], observed=True)
-                ["treated"].max().reset_index())
+                .agg(treated=("treated", "max"), teacher_id=("teacher_id", "min"))
+                .reset_index())
 
 
 def first_contact_rows(tl: Timeline, contacts: pd.DataFrame, design: Design) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 
 def _solve(m: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -78,3 +78,16 @@ def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     return p, centre - half, centre + half
+
+
+def _cell_sums(draws: np.ndarray, unit: np.ndarray, cell: np.ndarray,
+               columns: list[np.ndarray]) -> np.ndarray:
+    """Sums of each column over each cell's rows under each resample's weights
+    (``draws``: resamples x units; ``unit``: each row's): resamples x cells x columns."""
+    n_cells = cell.max() + 1 if len(cell) else 0
+    out = np.empty((len(draws), n_cells, len(columns)))
+    for j, values in enumerate(columns):
+        by_cell = sparse.csr_matrix((values, (cell, unit)),
+                                    shape=(n_cells, draws.shape[1]))
+        out[:, :, j] = (by_cell @ draws.T).T
+    return out

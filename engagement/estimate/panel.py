@@ -32,7 +32,8 @@ DECISION_CELL = ["school_id", "week", "missed_7", "completion_14", "missed_last3
                  "missed_major", "baseline"]
 # The order rows are kept in, whichever engine built them: two rows that tie on it are
 # the same student on the same day with the same record, equal in every column.
-ROW_ORDER = ["school_id", "day", "student_id", "treated", "reached", *DECISION_CELL[2:]]
+ROW_ORDER = ["school_id", "day", "student_id", "teacher_id", "treated", "reached",
+             *DECISION_CELL[2:]]
 
 
 class PairTimeline:
@@ -130,7 +131,8 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
 
     ``events``: the school's attempts of one kind (with ``staff_id``); ``attempted``: the
     sorted (student, day) keys of every school attempt, of any kind. Returns, in
-    (school, day, student) order: ``school_id, day, student_id, treated, reached, week``, the
+    (school, day, student) order: ``school_id, day, student_id, teacher_id, treated,
+    reached, week``, the
     decision cell (``DECISION_CELL``), ``before`` and ``after`` (the student's completion
     in the window before and after), the lagged completion ``lag_*``, and
     ``attempted_after`` (a school attempt in the 7 days after)."""
@@ -160,12 +162,13 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     keep = missed_w > 0  # fell behind in this teacher's classes: a candidate for a call
     risk, pair, day, pkey = risk[keep], pair[keep], day[keep], pkey[keep]
     student = pl.students[pair // len(pl.teachers)]
+    teacher = pl.teachers[pair % len(pl.teachers)]
     skey = tl.keys(pd.Series(student), day)
     prior = count_between(attempted, skey - hold_days, skey)
     today = count_between(attempted, skey, skey + 1)
     keep = (prior == 0) & (risk["treated"].to_numpy() | (today == 0))
     risk, day, pkey, skey = risk[keep], day[keep], pkey[keep], skey[keep]
-    student = student[keep]
+    student, teacher = student[keep], teacher[keep]
 
     done_b, n_b = tl.window(skey, -w, 0)
     done_a, n_a = tl.window(skey, 1, w + 1)
@@ -176,6 +179,7 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame({
             "school_id": risk["school_id"].to_numpy(), "day": day, "student_id": student,
+            "teacher_id": teacher,
             "treated": risk["treated"].to_numpy(), "reached": risk["reached"].to_numpy(),
             "week": day // 7,
             "missed_7": np.minimum(missed7, 3),
