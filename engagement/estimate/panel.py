@@ -124,6 +124,36 @@ def count_between(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np
     return np.searchsorted(sorted_keys, hi) - np.searchsorted(sorted_keys, lo)
 
 
+def _behind(pl: PairTimeline, students: pd.DataFrame, days: pd.DataFrame, w: int
+            ) -> pd.DataFrame:
+    """The (pair, day) candidates: days of ``days`` (the school's contact days) on which
+    the pair had missed work in the ``w`` days before, i.e. the contact days in (t, t + w]
+    after each missed item due on day t. Built from the missed items, not from every pair
+    on every day: a division has far more of the second."""
+    schools = pd.Index(days["school_id"].astype("str").unique()).sort_values()
+    day_key = np.sort(positions(days["school_id"].astype("str"), schools).astype(np.int64)
+                      * KEY + days["day"].to_numpy())
+    # Each pair's school (through its student).
+    school = students.drop_duplicates("student_id")
+    of_student = np.full(len(pl.students), -1, dtype=np.int64)
+    where = positions(school["student_id"], pl.students)
+    of_student[where[where >= 0]] = positions(school["school_id"].astype("str"),
+                                              schools)[where >= 0]
+    missed = pl.key[np.diff(pl.missed) > 0]
+    index, due = missed // KEY, missed % KEY
+    code = pl.pairs[index]
+    s = of_student[code // len(pl.teachers)]
+    lo = np.searchsorted(day_key, s * KEY + due + 1)
+    hi = np.where(s >= 0, np.searchsorted(day_key, s * KEY + due + w + 1), lo)
+    n = hi - lo
+    at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(n.sum())
+    found = np.unique(np.repeat(index, n) * KEY + day_key[at] % KEY)
+    index = found // KEY
+    code = pl.pairs[index]
+    return pd.DataFrame({"school_id": schools[of_student[code // len(pl.teachers)]],
+                         "day": found % KEY, "pair": code})
+
+
 def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
                   students: pd.DataFrame, days: pd.DataFrame, attempted: np.ndarray,
                   *, window_days: int, hold_days: int) -> pd.DataFrame:
@@ -145,22 +175,11 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
                             "reached": (events["outcome"].astype("str") == "reached").to_numpy()})
     treated = (treated[treated["pair"] >= 0].groupby(["pair", "day"], as_index=False)
                ["reached"].max().assign(treated=True))
-    # Every pair of the school's students on each day.
-    pair_student = pl.pairs // len(pl.teachers)
-    school = students.drop_duplicates("student_id")
-    where = positions(school["student_id"], pl.students)
-    school_of = np.full(len(pl.students), "", dtype=object)
-    school_of[where[where >= 0]] = school["school_id"].astype("str").to_numpy()[where >= 0]
-    pairs = pd.DataFrame({"pair": pl.pairs, "school_id": school_of[pair_student]})
-    days = days.assign(school_id=days["school_id"].astype("str"))
-    risk = days.merge(pairs, on="school_id").merge(treated, on=["pair", "day"], how="left")
+    risk = _behind(pl, students, days, w).merge(treated, on=["pair", "day"], how="left")
     risk["treated"] = risk["treated"].fillna(False).astype(bool)
     risk["reached"] = risk["reached"].fillna(False).astype(bool)
     pair, day = risk["pair"].to_numpy(), risk["day"].to_numpy()
     pkey = pl.keys(pair, day)
-    missed_w, _ = pl.window(pkey, -w, 0, pl.missed)
-    keep = missed_w > 0  # fell behind in this teacher's classes: a candidate for a call
-    risk, pair, day, pkey = risk[keep], pair[keep], day[keep], pkey[keep]
     student = pl.students[pair // len(pl.teachers)]
     teacher = pl.teachers[pair % len(pl.teachers)]
     skey = tl.keys(pd.Series(student), day)
