@@ -59,8 +59,9 @@ def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, weights: np.ndarr
                c, *(c * v for v in values), c * later]
     weights = np.vstack([np.ones((1, weights.shape[1])), weights])
     sums = np.empty((len(weights), CONTACTED_AFTER + 1))
+    cell_sums = _cell_sums(pair, cell, columns, weights.shape[1])
     for lo in range(0, len(weights), 64):  # 64 resamples at a time: cells x 64 in memory
-        s = _cell_sums(weights[lo:lo + 64], pair, cell, columns)
+        s = cell_sums(weights[lo:lo + 64])
         n_t, n_c = s[..., 0], s[..., 7]
         both = (n_t > 0) & (n_c > 0)
         w = np.where(both, n_t / np.where(n_c > 0, n_c, 1.0), 0.0)

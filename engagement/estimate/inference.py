@@ -80,14 +80,19 @@ def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     return p, centre - half, centre + half
 
 
-def _cell_sums(draws: np.ndarray, unit: np.ndarray, cell: np.ndarray,
-               columns: list[np.ndarray]) -> np.ndarray:
-    """Sums of each column over each cell's rows under each resample's weights
-    (``draws``: resamples x units; ``unit``: each row's): resamples x cells x columns."""
+def _cell_sums(unit: np.ndarray, cell: np.ndarray, columns: list[np.ndarray], n_units: int):
+    """A function of resampling weights (resamples x units; ``unit``: each row's) that
+    sums each column over each cell's rows under each resample's weights, giving
+    resamples x cells x columns. The rows are gathered once, for every resample."""
     n_cells = cell.max() + 1 if len(cell) else 0
-    out = np.empty((len(draws), n_cells, len(columns)))
-    for j, values in enumerate(columns):
-        by_cell = sparse.csr_matrix((values, (cell, unit)),
-                                    shape=(n_cells, draws.shape[1]))
-        out[:, :, j] = (by_cell @ draws.T).T
-    return out
+    stacked = sparse.csr_matrix(
+        (np.concatenate(columns),
+         (np.concatenate([cell + j * n_cells for j in range(len(columns))]),
+          np.tile(unit, len(columns)))),
+        shape=(len(columns) * n_cells, n_units))
+
+    def sums(draws: np.ndarray) -> np.ndarray:
+        out = stacked @ np.ascontiguousarray(draws.T)
+        return out.T.reshape(len(draws), len(columns), n_cells).transpose(0, 2, 1)
+
+    return sums
