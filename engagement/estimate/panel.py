@@ -161,8 +161,7 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
 
     ``events``: the school's attempts of one kind (with ``staff_id``); ``attempted``: the
     sorted (student, day) keys of every school attempt, of any kind. Returns, in
-    (school, day, student) order: ``school_id, day, student_id, teacher_id, treated,
-    reached, week``, the
+    ``ROW_ORDER``: ``school_id, day, student_id, teacher_id, treated, reached, week``, the
     decision cell (``DECISION_CELL``), ``before`` and ``after`` (the student's completion
     in the window before and after), the lagged completion ``lag_*``, and
     ``attempted_after`` (a school attempt in the 7 days after)."""
