@@ -33,20 +33,20 @@ from engagement.estimate.matching import _matched
 from engagement.parsing import positions
 
 
-def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, weights: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray,
+                 weights: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A design's sums per treated row (the columns above), at the point and under each
-    resample of students: the matched contrast of the outcome and of each share, treated
-    rows, their completion after, those reached, and comparison weight (all, and contacted
-    in the week after).
+    resample of each scheme: the matched contrast of the outcome and of each share,
+    treated rows, their completion after, those reached, and comparison weight (all, and
+    contacted in the week after).
 
     Each cell's comparison rows count as the cell's treated rows over its comparison rows
     *in that resample*, and a cell that a resample left without either group counts for
     nothing: the weights of the whole sample, held fixed, would carry the level of
     completion into every resample through how many comparison rows it drew.
 
-    ``pair``: each row's (student, teacher) pair; ``weights``: how often each pair is
-    drawn in each resample (resamples x pairs)."""
+    ``pair``: each row's (student, teacher) pair; ``weights``: per scheme, how often each
+    pair is drawn in each resample (resamples x pairs)."""
     cell = m.groupby(MATCH_ON[kind], observed=True, sort=False).ngroup().to_numpy()
     t = m["treated"].to_numpy().astype(float)
     c = 1.0 - t
@@ -57,22 +57,29 @@ def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, weights: np.ndarr
     # values and those contacted in the week after.
     columns = [t, *(t * v for v in values), t * m["after"].to_numpy(), t * reached,
                c, *(c * v for v in values), c * later]
-    weights = np.vstack([np.ones((1, weights.shape[1])), weights])
-    sums = np.empty((len(weights), CONTACTED_AFTER + 1))
-    cell_sums = _cell_sums(pair, cell, columns, weights.shape[1])
-    for lo in range(0, len(weights), 64):  # 64 resamples at a time: cells x 64 in memory
-        s = cell_sums(weights[lo:lo + 64])
-        n_t, n_c = s[..., 0], s[..., 7]
-        both = (n_t > 0) & (n_c > 0)
-        w = np.where(both, n_t / np.where(n_c > 0, n_c, 1.0), 0.0)
-        contrast = (both[..., None] * s[..., 1:5] - w[..., None] * s[..., 8:12]).sum(axis=1)
-        sums[lo:lo + 64] = np.column_stack([
-            contrast, (both * n_t).sum(axis=1), (both * s[..., 5]).sum(axis=1),
-            (both * s[..., 6]).sum(axis=1), (w * n_c).sum(axis=1),
-            (w * s[..., 12]).sum(axis=1)])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_treated = sums / sums[:, [TREATED]]
-    return per_treated[0], per_treated[1:]
+    n_pairs = next(iter(weights.values())).shape[1]
+    cell_sums = _cell_sums(pair, cell, columns, n_pairs)
+    # Resamples a block at a time: cells x columns x block in memory (about 64 MB).
+    block = int(np.clip(2**23 // max(len(columns) * (cell.max() + 1 if len(cell) else 1), 1),
+                        16, 1024))
+
+    def per_treated(draws: np.ndarray) -> np.ndarray:
+        sums = np.empty((len(draws), CONTACTED_AFTER + 1))
+        for lo in range(0, len(draws), block):
+            s = cell_sums(draws[lo:lo + block])
+            n_t, n_c = s[..., 0], s[..., 7]
+            both = (n_t > 0) & (n_c > 0)
+            w = np.where(both, n_t / np.where(n_c > 0, n_c, 1.0), 0.0)
+            contrast = (both[..., None] * s[..., 1:5] - w[..., None] * s[..., 8:12]).sum(axis=1)
+            sums[lo:lo + block] = np.column_stack([
+                contrast, (both * n_t).sum(axis=1), (both * s[..., 5]).sum(axis=1),
+                (both * s[..., 6]).sum(axis=1), (w * n_c).sum(axis=1),
+                (w * s[..., 12]).sum(axis=1)])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return sums / sums[:, [TREATED]]
+
+    point = per_treated(np.ones((1, n_pairs)))[0]
+    return {scheme: (point, per_treated(draws)) for scheme, draws in weights.items()}
 
 
 SCHEMES = ("student", "teacher", "pair")
@@ -140,8 +147,8 @@ class _Fit:
             "student": _bootstrap(rng, len(self.students), design.n_boot)[:, self.pairs // t],
             "teacher": _bootstrap(rng, len(self.teachers), design.n_boot)[:, self.pairs % t],
             "pair": _bootstrap(rng, len(self.pairs), design.n_boot)}
-        self.sums = {scheme: {k: self._sums(self.matched[k], k, scheme) for k in self.kinds}
-                     for scheme in SCHEMES}
+        by_kind = {k: self._sums(self.matched[k], k) for k in self.kinds}
+        self.sums = {scheme: {k: by_kind[k][scheme] for k in self.kinds} for scheme in SCHEMES}
         self.effect = np.zeros(0)
         self.effect_b = {scheme: np.zeros((design.n_boot, 0)) for scheme in SCHEMES}
         if self.kinds:
@@ -158,9 +165,9 @@ class _Fit:
         teacher = positions(_teacher(m), self.teachers).astype(np.int64)
         return student * max(len(self.teachers), 1) + teacher
 
-    def _sums(self, m: pd.DataFrame, kind: str, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    def _sums(self, m: pd.DataFrame, kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         pair = np.searchsorted(self.pairs, self._pair_codes(m))
-        return _design_sums(m, kind, pair, self.weights[scheme])
+        return _design_sums(m, kind, pair, self.weights)
 
     def _less_held(self, sums: np.ndarray) -> np.ndarray:
         """The change less the share of the kinds held at given effects."""
@@ -177,8 +184,8 @@ class _Fit:
         m = self.matched[kind] if rows is None else _matched(rows, MATCH_ON[kind])
         if not m["treated"].any():
             return {}
-        sums = {scheme: (self.sums[scheme][kind] if rows is None
-                         else self._sums(m, kind, scheme)) for scheme in SCHEMES}
+        sums = ({scheme: self.sums[scheme][kind] for scheme in SCHEMES} if rows is None
+                else self._sums(m, kind))
         point = self._less_held(sums["student"][0])
         others = [k for k in self.kinds if k != kind]
         effect = dict(zip(self.kinds, self.effect, strict=True))

@@ -89,14 +89,15 @@ class Prepared:
         """Rows of one design (``personal``, ``written`` or ``conference``) in cells with
         both treated and comparison rows, with their exposure shares and outcome."""
         if kind not in self._rows:  # kept with this object, freed with it
-            rows = in_matched_cells(self.all_rows(kind), kind)
+            rows = in_matched_cells(self.all_rows(kind, matched_only=True), kind)
             rows = with_exposures(self.timeline, rows, self.exposures, self.design)
             self._rows[kind] = with_outcome(rows, kind)
         return self._rows[kind]
 
-    def all_rows(self, kind: str) -> pd.DataFrame:
+    def all_rows(self, kind: str, *, matched_only: bool = False) -> pd.DataFrame:
         """Every before/after row of one design, matched or not (without exposures): what
-        a partition of a division contributes before cells are counted across it."""
+        a partition of a division contributes before cells are counted across it.
+        ``matched_only``: the decision designs drop unmatched cells while building rows."""
         if kind == "conference":
             return _did_rows(self.timeline, self._conference_risk(), self.design)
         events = attempts_of_mode(self.tables["contacts"], kind)
@@ -105,7 +106,7 @@ class Prepared:
             days = school_days(events, "contact_at", self.design.timezone)
         return decision_rows(self.timeline, self.pairs, events, self.tables["students"], days,
                              self.attempted, window_days=self.design.window_days,
-                             hold_days=self.design.hold_days)
+                             hold_days=self.design.hold_days, matched_only=matched_only)
 
     def first_contacts(self) -> pd.DataFrame:
         """Each student's first reached personal school contact with completion in the

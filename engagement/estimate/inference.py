@@ -85,10 +85,12 @@ def _cell_sums(unit: np.ndarray, cell: np.ndarray, columns: list[np.ndarray], n_
     sums each column over each cell's rows under each resample's weights, giving
     resamples x cells x columns. The rows are gathered once, for every resample."""
     n_cells = cell.max() + 1 if len(cell) else 0
+    data = np.concatenate(columns)
+    kept = data != 0  # a treated row adds nothing to comparison columns, and vice versa
     stacked = sparse.csr_matrix(
-        (np.concatenate(columns),
-         (np.concatenate([cell + j * n_cells for j in range(len(columns))]),
-          np.tile(unit, len(columns)))),
+        (data[kept],
+         (np.concatenate([cell + j * n_cells for j in range(len(columns))])[kept],
+          np.tile(unit, len(columns))[kept])),
         shape=(len(columns) * n_cells, n_units))
 
     def sums(draws: np.ndarray) -> np.ndarray:

@@ -139,15 +139,21 @@ def _behind(pl: PairTimeline, students: pd.DataFrame, days: pd.DataFrame, w: int
     where = positions(school["student_id"], pl.students)
     of_student[where[where >= 0]] = positions(school["school_id"].astype("str"),
                                               schools)[where >= 0]
-    missed = pl.key[np.diff(pl.missed) > 0]
+    missed = pl.key[np.diff(pl.missed) > 0]  # sorted: by pair, then due day
     index, due = missed // KEY, missed % KEY
     code = pl.pairs[index]
     s = of_student[code // len(pl.teachers)]
-    lo = np.searchsorted(day_key, s * KEY + due + 1)
+    # A pair's windows overlap when its misses are close: each starts where the ones
+    # before it ended, so that every (pair, day) comes once, already in order.
+    end = missed + w + 1
+    start = missed + 1
+    same = np.r_[False, index[1:] == index[:-1]]
+    start[same] = np.maximum(start[same], end[:-1][same[1:]])
+    lo = np.searchsorted(day_key, s * KEY + start % KEY)
     hi = np.where(s >= 0, np.searchsorted(day_key, s * KEY + due + w + 1), lo)
-    n = hi - lo
+    n = np.maximum(hi - lo, 0)
     at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(n.sum())
-    found = np.unique(np.repeat(index, n) * KEY + day_key[at] % KEY)
+    found = np.repeat(index, n) * KEY + day_key[at] % KEY
     index = found // KEY
     code = pl.pairs[index]
     return pd.DataFrame({"school_id": schools[of_student[code // len(pl.teachers)]],
@@ -156,7 +162,8 @@ def _behind(pl: PairTimeline, students: pd.DataFrame, days: pd.DataFrame, w: int
 
 def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
                   students: pd.DataFrame, days: pd.DataFrame, attempted: np.ndarray,
-                  *, window_days: int, hold_days: int) -> pd.DataFrame:
+                  *, window_days: int, hold_days: int, matched_only: bool = False
+                  ) -> pd.DataFrame:
     """Treated and comparison pair rows on each (school, day) of ``days``.
 
     ``events``: the school's attempts of one kind (with ``staff_id``); ``attempted``: the
@@ -164,7 +171,10 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     ``ROW_ORDER``: ``school_id, day, student_id, teacher_id, treated, reached, week``, the
     decision cell (``DECISION_CELL``), ``before`` and ``after`` (the student's completion
     in the window before and after), the lagged completion ``lag_*``, and
-    ``attempted_after`` (a school attempt in the 7 days after)."""
+    ``attempted_after`` (a school attempt in the 7 days after).
+
+    ``matched_only``: only rows of cells that hold both treated and comparison rows (the
+    rows every estimate uses; a part of a division cannot tell, its cells go on)."""
     w = window_days
     staff = events["staff_id"] if "staff_id" in events else pd.Series("any", index=events.index)
     teacher = staff.astype("str").where(
@@ -188,16 +198,22 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     risk, day, pkey, skey = risk[keep], day[keep], pkey[keep], skey[keep]
     student, teacher = student[keep], teacher[keep]
 
-    done_b, n_b = tl.window(skey, -w, 0)
-    done_a, n_a = tl.window(skey, 1, w + 1)
+    order = np.argsort(skey, kind="stable")  # one sort serves every window below
+    done_b, n_b = tl.window(skey, -w, 0, order)
+    done_a, n_a = tl.window(skey, 1, w + 1, order)
+    seen = (n_b > 0) & (n_a > 0)  # work due on both sides of the day
+    risk, day, pkey, skey = risk[seen], day[seen], pkey[seen], skey[seen]
+    student, teacher = student[seen], teacher[seen]
+    done_b, n_b, done_a, n_a = done_b[seen], n_b[seen], done_a[seen], n_a[seen]
+    order = np.argsort(skey, kind="stable")
     done14, n14 = pl.window(pkey, -14, 0, pl.done)
     missed7, _ = pl.window(pkey, -7, 0, pl.missed)
     major7, _ = pl.window(pkey, -7, 0, pl.missed_major)
-    done_l, n_l = tl.window(skey, -63, -w)
+    done_l, n_l = tl.window(skey, -63, -w, order)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame({
-            "school_id": risk["school_id"].to_numpy(), "day": day, "student_id": student,
-            "teacher_id": teacher,
+        columns = {
+            "school_id": risk["school_id"].array, "day": day, "student_id": student.array,
+            "teacher_id": teacher.array,
             "treated": risk["treated"].to_numpy(), "reached": risk["reached"].to_numpy(),
             "week": day // 7,
             "missed_7": np.minimum(missed7, 3),
@@ -206,13 +222,29 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
             "missed_last3": pl.missed_last(pkey),
             "missed_major": (major7 > 0).astype(np.int64),
             "baseline": np.digitize(np.where(n_l > 0, done_l / n_l, -1.0), [0, 0.6, 0.8, 0.9]),
-            "before": done_b / n_b, "after": done_a / n_a,
-            "attempted_after": count_between(attempted, skey + 1, skey + 8) > 0})
+            "before": done_b / n_b, "after": done_a / n_a}
+    if matched_only:
+        cell = pd.DataFrame({c: columns[c] for c in DECISION_CELL}).groupby(
+            DECISION_CELL, sort=False).ngroup().to_numpy()
+        treated = columns["treated"]
+        both = ((np.bincount(cell, weights=treated.astype(float)) > 0)
+                & (np.bincount(cell, weights=(~treated).astype(float)) > 0))[cell]
+        columns = {c: v[both] for c, v in columns.items()}
+        skey, order = skey[both], np.argsort(skey[both], kind="stable")
+    columns["attempted_after"] = count_between(attempted, skey + 1, skey + 8) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
         for i, (lo, hi) in enumerate(LAGS):
-            done, n = tl.window(skey, lo, hi)
-            out[f"lag_{i}"] = np.where(n > 0, done / n, np.nan)
-    out = out[(n_b > 0) & (n_a > 0)]
-    return out.sort_values(ROW_ORDER, kind="stable").reset_index(drop=True)
+            done, n = tl.window(skey, lo, hi, order)
+            columns[f"lag_{i}"] = np.where(n > 0, done / n, np.nan)
+    # In ROW_ORDER, sorting codes rather than strings (ids are compared as text).
+    text = ("school_id", "student_id", "teacher_id")
+    for c in text:  # kept as (Arrow) string arrays: a gather, not a Python object per row
+        columns[c] = pd.array(columns[c], dtype="str")
+    rank = [pd.factorize(columns[c], sort=True)[0] if c in text else columns[c]
+            for c in ROW_ORDER]
+    order = np.lexsort(rank[::-1])
+    return pd.DataFrame({c: v.take(order) if c in text else v[order]
+                         for c, v in columns.items()})
 
 
 def lag_adjustment(rows: pd.DataFrame, cell: list[str]) -> np.ndarray:
