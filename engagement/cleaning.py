@@ -28,7 +28,7 @@ from engagement.parsing import (
     restore_leading_zeros,
     spread,
 )
-from engagement.schema import COLUMNS, TABLES, validate
+from engagement.schema import COLUMNS, REQUIRED, TABLES, validate
 from engagement.vocabulary import mode_of
 
 TRACE = ["source_file", "source_row"]
@@ -103,6 +103,10 @@ class _Batch:
                 "record": _records(original)}))
             self.frame = self.frame.loc[~bad]
             self.account.rows_quarantined += int(bad.sum())
+
+    def set_aside(self, reason: str) -> None:
+        """Quarantine every row still kept, for one reason (the file could not be cleaned)."""
+        self.quarantine(pd.Series(reason, index=self.frame.index, dtype="str"))
 
     def drop_duplicates(self) -> None:
         """Exact re-exports: identical in every column but the line number."""
@@ -300,6 +304,11 @@ def _make_ids(batch: _Batch, column: str, prefix: str) -> None:
     batch.frame = f.assign(**{column: existing.fillna(made)})
 
 
+def _column(f: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the file, or blanks where the file has none."""
+    return f[name] if name in f else pd.Series(pd.NA, index=f.index, dtype="str")
+
+
 def _clean_students(batch: _Batch) -> None:
     f = batch.frame
     ids, changed = normalise_ids(f["student_id"])
@@ -309,8 +318,11 @@ def _clean_students(batch: _Batch) -> None:
     level = pd.to_numeric(grade, errors="coerce")
     reasons = pd.Series(pd.NA, index=f.index, dtype="str")
     reasons = reasons.mask(level.isna() | ~level.between(-1, 12),
-                           "grade '" + f["grade_level"].astype("str")
-                           + "' is not a grade (expected PK, KG or 1-12)")
+                           ("grade '" + f["grade_level"].astype("str")
+                            + "' is not a grade (expected PK, KG or 1-12)").fillna(
+                               "no grade level: add the student's grade (PK, KG or 1-12)"))
+    school = _column(f, "school_id")
+    reasons = reasons.mask(school.isna(), "no school_id: add the student's school")
     reasons = reasons.mask(ids.isna(), "no student id")
     batch.frame = f.assign(student_id=ids, grade_level=level)
     batch.quarantine(reasons)
@@ -375,7 +387,7 @@ def _clean_assignments(batch: _Batch, settings: Settings) -> None:
         pd.Series(np.nan, index=f.index), None, pd.Series(False, index=f.index))
     batch.frame = f.assign(points_possible=points)
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        unreadable, "points possible '" + f.get("points_possible", "").astype("str")
+        unreadable, "points possible '" + _column(f, "points_possible").astype("str")
         + "' is not a number"))
     no_due = int(batch.frame["due_at"].isna().sum())
     batch.account.add_fix("assignments_without_due_date", no_due)
@@ -442,9 +454,10 @@ def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
     reasons = pd.Series(pd.NA, index=f.index, dtype="str").mask(
         unknown.notna(), "status '" + unknown[unknown.notna()].astype("str")
         + "' is not a known result status; add it to [vocabulary.result_status]")
-    reasons = reasons.mask(~known_assignment, "assignment '"
+    reasons = reasons.mask(~known_assignment, ("assignment '"
                            + f.loc[~known_assignment, "assignment_id"].astype("str")
-                           + "' is not in any assignments file")
+                           + "' is not in any assignments file").reindex(f.index).fillna(
+                               "no assignment id"))
     batch.frame = f.assign(status=status.astype("str"), score=score.astype("float64"),
                            score_pct=score_pct.astype("float64"))
     batch.quarantine(reasons)
@@ -464,34 +477,34 @@ def _handed_in_by_due_day(submitted: pd.Series, due: pd.Series, handed_in: pd.Se
     return timed, early
 
 
-def _require_roster_for_names(batches: list[_Batch]) -> None:
-    """Names can only become ids against a roster; without one, say so and stop."""
-    for batch in batches:
-        f = batch.frame
-        if "student_name" not in f:
-            continue
-        ids = f["student_id"] if "student_id" in f else pd.Series(pd.NA, index=f.index)
-        if "student_number" in f:
-            ids = ids.fillna(f["student_number"])
-        if (f["student_name"].notna() & ids.isna()).any():
-            raise ValueError(
-                f"{batch.account.file} names students instead of giving their ids, and no "
-                "roster was found to match the names against. Add the roster to the folder "
-                "(a OneRoster bundle, or a students.csv with student_id, school_id, "
-                "grade_level, given_name, family_name).")
+def _names_need_a_roster(batch: _Batch) -> None:
+    """Names can only become ids against a roster; without one, set such rows aside."""
+    f = batch.frame
+    if "student_name" not in f:
+        return
+    ids = _column(f, "student_id")
+    if "student_number" in f:
+        ids = ids.fillna(f["student_number"])
+    batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        f["student_name"].notna() & ids.isna(),
+        f"{batch.account.file} names students instead of giving their ids, and no "
+        "roster was found to match the names against. Add the roster to the folder "
+        "(a OneRoster bundle, or a students.csv with student_id, school_id, "
+        "grade_level, given_name, family_name)."))
 
 
 def _school_from_roster(batch: _Batch, school_of_class: pd.Series) -> None:
     """Gradebooks such as Canvas' do not name the school: take it from the class roster."""
     f = batch.frame
-    school = f["school_id"] if "school_id" in f else pd.Series(pd.NA, index=f.index, dtype="str")
-    filled = school.fillna(f["class_id"].map(school_of_class))
+    school = _column(f, "school_id")
+    filled = school.fillna(_column(f, "class_id").map(school_of_class).astype("str"))
     batch.account.add_fix("school_taken_from_class_roster", int(school.isna().sum()
                                                                 - filled.isna().sum()))
     batch.frame = f.assign(school_id=filled)
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        filled.isna(), "class '" + f["class_id"].astype("str") + "' is on no roster, so its "
-        "school is unknown; add the class to the roster or a school_id column"))
+        filled.isna(), ("class '" + _column(f, "class_id").astype("str") + "' is on no roster, so its "
+                        "school is unknown; add the class to the roster or a school_id column"
+                        ).fillna("no class: add the class (section) the assignment is set in")))
 
 
 @dataclass
@@ -516,43 +529,39 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
     by_table: dict[str, list[_Batch]] = {t: [] for t in TABLES}
     for batch in batches:
         by_table[batch.account.table].append(batch)
-        # Re-exported rows are duplicates whatever else is wrong with them.
-        batch.drop_duplicates()
-        batch.quarantine(batch.frame["reader_issue"])
+    # Re-exported rows are duplicates whatever else is wrong with them.
+    _each(batches, lambda b: (b.drop_duplicates(), b.quarantine(b.frame["reader_issue"])))
 
-    for batch in by_table["students"]:
-        _clean_students(batch)
+    _each(by_table["students"], _clean_students)
     students = _concat([b.frame for b in by_table["students"]], "students")
-    roster = Roster(students) if len(students) else None
+    # A roster file whose every row was set aside is still a roster: its students' other
+    # rows are set aside as not on it, not kept unchecked.
+    roster = Roster(students) if by_table["students"] else None
     if roster is None:
-        _require_roster_for_names(batches)
+        _each(batches, _names_need_a_roster)
 
-    for batch in by_table["enrollments"]:
-        _student_ids(batch, roster)
-    for batch in by_table["contacts"]:
-        _clean_contacts(batch, settings, roster)
-    for batch in by_table["broadcasts"]:
-        _clean_broadcasts(batch, settings)
-    for batch in by_table["conferences"]:
-        _clean_conferences(batch, settings, roster)
+    _each(by_table["enrollments"], _student_ids, roster)
+    _each(by_table["contacts"], _clean_contacts, settings, roster)
+    _each(by_table["broadcasts"], _clean_broadcasts, settings)
+    _each(by_table["conferences"], _clean_conferences, settings, roster)
     enrollments = _concat([b.frame for b in by_table["enrollments"]], "enrollments")
     school_of_class = enrollments.drop_duplicates("class_id").set_index("class_id")["school_id"]
     del enrollments  # built again, after the last quarantine, as the table
-    for batch in by_table["assignments"]:
-        _clean_assignments(batch, settings)
-        _school_from_roster(batch, school_of_class)
+    _each(by_table["assignments"], _clean_assignments, settings)
+    _each(by_table["assignments"], _school_from_roster, school_of_class)
     assignments = _concat([b.frame for b in by_table["assignments"]], "assignments")
     due = assignments.drop_duplicates("assignment_id").set_index("assignment_id")["due_at"]
     points = assignments.drop_duplicates("assignment_id").set_index(
         "assignment_id")["points_possible"]
     del assignments
-    for batch in by_table["results"]:
-        _clean_results(batch, settings, roster, due, points)
+    _each(by_table["results"], _clean_results, settings, roster, due, points)
 
     tables = {}
     for table in TABLES:
+        _each(by_table[table], _quarantine_blank_required, table)
+        _each(by_table[table], _quarantine_repeated_keys, table)
+        _quarantine_keys_from_earlier_files(by_table[table], table)
         for batch in by_table[table]:
-            _quarantine_repeated_keys(batch, table)
             batch.account.rows_kept = len(batch.frame)
         # Only the columns the table keeps: concatenating the rest would copy them (and
         # fill a 30M-row NA column for each column one file has and another has not).
@@ -572,6 +581,58 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
         # unvalidated copy is let go before the next table's is made.
         tables[table] = validate(tables[table], table)
     return Cleaned(tables, quarantine, [b.account for b in batches])
+
+
+def _each(batches: list[_Batch], step, *args) -> None:
+    """``step(batch, *args)`` for each file, what goes wrong in one file costing that
+    file's rows (quarantined with the reason), never the run."""
+    for batch in batches:
+        try:
+            step(batch, *args)
+        except MemoryError:
+            raise
+        except Exception as err:  # noqa: BLE001 - one file's failure stays with that file
+            reason = str(err) if isinstance(err, ValueError) else (
+                f"could not be cleaned ({type(err).__name__}: {err}); please report this")
+            batch.set_aside(reason)
+
+
+def _quarantine_blank_required(batch: _Batch, table: str) -> None:
+    """A row without a value the table cannot do without (its id, its school...)."""
+    f = batch.frame
+    reasons = pd.Series(pd.NA, index=f.index, dtype="str")
+    for column in reversed(REQUIRED[table]):
+        reasons = reasons.mask(_column(f, column).isna(), f"no {column}")
+    batch.quarantine(reasons)
+
+
+def _quarantine_keys_from_earlier_files(batches: list[_Batch], table: str) -> None:
+    """A key an earlier file already gave (two exports of one roster): the earlier
+    file's row is kept, this one quarantined, naming that file."""
+    if len(batches) < 2:
+        return
+    key = KEYS[table]
+    # Keys as 64-bit hashes: one number per row across a 30M-row division, not its
+    # strings twice over (two keys sharing a hash: about 1 in 40,000 divisions).
+    hashes = pd.Series(np.concatenate([
+        pd.util.hash_pandas_object(b.frame[key], index=False).to_numpy() for b in batches]))
+    again = hashes.duplicated(keep="first").to_numpy()
+    if not again.any():
+        return
+    file = np.repeat(np.arange(len(batches)), [len(b.frame) for b in batches])
+    first = pd.Series(file).groupby(hashes.to_numpy(), sort=False).transform("first").to_numpy()
+    start = 0
+    for i, batch in enumerate(batches):
+        n = len(batch.frame)
+        here = again[start:start + n]
+        if here.any():
+            earlier = pd.Series(pd.Categorical.from_codes(
+                first[start:start + n], [b.account.file for b in batches]),
+                index=batch.frame.index).astype("str")
+            batch.quarantine(pd.Series(pd.NA, index=batch.frame.index, dtype="str").mask(
+                here, f"{' and '.join(key)} already read from " + earlier
+                + "; keep one copy of each export"))
+        start += n
 
 
 KEYS = {"students": ["student_id"], "enrollments": ["student_id", "class_id"],
@@ -662,6 +723,12 @@ class CleaningReport:
 
     accounts: list[FileAccount]
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def not_read(self) -> list[str]:
+        """Exports passed over, with the reason (documentation files are listed by name
+        alone and are not counted)."""
+        return [s for s in self.skipped if ": " in s]
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{

@@ -57,10 +57,29 @@ def _clean(args: argparse.Namespace) -> int:
     _record(args.out, args.raw_dir, "clean", {
         "config": str(args.config) if args.config else None, "keep_notes": args.keep_notes,
         "pseudonyms": args.key_file is not None, "dayfirst": args.dayfirst}, dataset, args.quiet)
+    report = dataset.report
     if not args.quiet:
-        print(dataset.report.summary())
+        print(report.summary())
         print(f"Wrote {', '.join(dataset.tables)} (Parquet), quarantine.csv and "
               f"cleaning_report.json/.md to {args.out}")
+    if not any(a.rows_kept for a in report.accounts):
+        print(f"engagement clean: no row of {args.raw_dir} could be kept; the reasons are "
+              f"in {args.out}/cleaning_report.md", file=sys.stderr)
+        return 1
+    if args.strict and (report.not_read or any(a.rows_quarantined for a in report.accounts)):
+        print(f"engagement clean --strict: {len(report.not_read)} file(s) not read and "
+              f"{sum(a.rows_quarantined for a in report.accounts):,} row(s) quarantined "
+              f"(see {args.out}/cleaning_report.md)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from engagement.cleaning import load_settings
+    from engagement.inspect import inspect_folder, summary
+
+    _, options = load_settings(args.config)
+    print(summary(inspect_folder(args.raw_dir, config=options)))
     return 0
 
 
@@ -240,8 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     order = p.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None)
     order.add_argument("--monthfirst", dest="dayfirst", action="store_false")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when any file was not read or any row was quarantined "
+                        "(default: exit 0 when anything was cleaned)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(run=_clean)
+
+    p = sub.add_parser("inspect", help="which reader takes each file of a folder, and why "
+                                       "a file would be passed over (nothing is written)")
+    p.add_argument("raw_dir", type=Path)
+    p.add_argument("--config", type=Path, default=None, help="engagement.toml")
+    p.set_defaults(run=_inspect)
 
     p = sub.add_parser("analyze", help="estimate how contact relates to completion")
     _analysis_options(p)

@@ -155,6 +155,12 @@ COLUMNS: dict[str, list[str]] = {
     name: [c for c in model.to_schema().columns if c not in ("source_file", "source_row")]
     for name, model in MODELS.items()
 }
+#: Columns a row cannot be kept without (not nullable in the model).
+REQUIRED: dict[str, list[str]] = {
+    name: [c for c, column in model.to_schema().columns.items()
+           if c in COLUMNS[name] and not column.nullable and column.required]
+    for name, model in MODELS.items()
+}
 
 
 class ValidationError(ValueError):

@@ -209,7 +209,8 @@ def test_empty_folder_error(tmp_path):
         read_folder(tmp_path)
     assert str(err.value) == (
         f"{tmp_path} holds no file engagement can read: expected CSV/XLSX exports, a "
-        "OneRoster bundle (manifest.csv), a Canvas gradebook or Ed-Fi JSON.")
+        "OneRoster bundle (manifest.csv), a Canvas gradebook or Ed-Fi JSON. Why each file "
+        "was passed over:\n- README.md")
 
 
 @pytest.fixture(scope="module")

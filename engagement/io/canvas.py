@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engagement.io.format import Format, Head
 from engagement.io.text import (
     Reading,
     blank_rows,
@@ -204,3 +205,17 @@ def _assignments(frame, file, names, ids, titles, meta, course, school_id) -> Re
         "title": pd.Series(titles, index=index, dtype="str"),
         "points_possible": points.str.strip(),
     })
+
+
+def recognise(head: Head) -> float:
+    """A "Points Possible" line under the header, or Canvas' identity columns."""
+    lines = head.lines
+    if "points possible" in head.first_cells or (
+            lines and lines[0] and lines[0][0].lower() == "student"
+            and {"id", "sis user id", "section"} <= head.header):
+        return 0.95
+    return 0.0
+
+
+FORMAT = Format("canvas", "Canvas gradebook export", recognise,
+                lambda path, name, config: read_canvas_gradebook(path, name=name))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engagement.io.format import Format, Head
 from engagement.io.text import (
     ReadError,
     Reading,
@@ -218,3 +219,19 @@ def read_edfi(path: str | Path, *, name: str | None = None) -> list[Reading]:
                         f"{', '.join(map(str, frame.columns[:12]))}.")
     build = {"results": _results, "assignments": _assignments, "students": _students}[which]
     return [build(frame, file, kind)]
+
+
+_EDFI_HEADERS = {"studentuniqueid", "gradebookentryidentifier",
+                 "studentreference.studentuniqueid",
+                 "gradebookentryreference.gradebookentryidentifier"}
+
+
+def recognise(head: Head) -> float:
+    """JSON (the API's resources), or a CSV with Ed-Fi's identifiers."""
+    if head.suffix == ".json":
+        return 0.8
+    return 0.9 if head.header & _EDFI_HEADERS else 0.0
+
+
+FORMAT = Format("edfi", "Ed-Fi records (students, gradebook entries, submissions)",
+                recognise, lambda path, name, config: read_edfi(path, name=name))

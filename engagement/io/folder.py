@@ -2,98 +2,38 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import fnmatch
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engagement.io.canvas import read_canvas_gradebook
-from engagement.io.edfi import read_edfi
-from engagement.io.generic import UnknownTableError, read_generic
+from engagement.io.format import head_lines
 from engagement.io.oneroster import read_oneroster
-from engagement.io.powerschool import read_powerschool_log, read_powerschool_scores
-from engagement.io.text import (
-    ReadError,
-    Reading,
-    decode_bytes,
-    file_column,
-    sniff_delimiter,
-)
+from engagement.io.registry import candidates, choose
+from engagement.io.text import ReadError, Reading, file_column
 
-#: Extensions read as tables (anything else is skipped).
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 _SKIP_NAMES = ("ground_truth.json", "engagement.toml")
-_HEAD_BYTES = 65536
 
 
 def _skipped(path: Path) -> bool:
     name = path.name.lower()
-    return (name.startswith(("readme", ".", "~$")) or name.endswith((".md", ".parquet"))
+    return (name.startswith(("readme", ".", "~$"))
+            or name.endswith((".md", ".parquet", ".toml"))
             or name in _SKIP_NAMES)
 
 
-def _head_lines(path: Path, count: int = 3) -> list[list[str]]:
-    """The first ``count`` lines of a delimited file, split into stripped cells."""
-    raw = path.read_bytes()[:_HEAD_BYTES]
-    try:
-        text, _ = decode_bytes(raw, name=path.name)
-    except ReadError:
-        text, _ = decode_bytes(path.read_bytes(), name=path.name)
-    lines = text.splitlines()[:count]
-    if not lines:
-        return []
-    sep = sniff_delimiter(lines[0])
-    return [[c.strip() for c in row] for row in csv.reader(lines, delimiter=sep)]
-
-
 def sniff_format(path: Path) -> str:
-    """The reader a file needs: canvas, powerschool-log, powerschool-scores, edfi, generic."""
-    if path.suffix.lower() == ".json":
-        return "edfi"
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "generic"
-    lines = _head_lines(path)
-    if not lines:
-        return "generic"
-    header = {c.lower() for c in lines[0]}
-    firsts = [row[0].lower() for row in lines[1:3] if row]
-    if "points possible" in firsts or (
-            lines[0] and lines[0][0].lower() == "student"
-            and {"id", "sis user id", "section"} <= header):
-        return "canvas"
-    if {"logtypeid", "entry_date"} <= header:
-        return "powerschool-log"
-    if "assignmentsectionid" in header and header & {"studentsdcid", "scorepoints",
-                                                     "scorepercent", "ismissing"}:
-        return "powerschool-scores"
-    if header & {"studentuniqueid", "gradebookentryidentifier",
-                 "studentreference.studentuniqueid",
-                 "gradebookentryreference.gradebookentryidentifier"}:
-        return "edfi"
-    return "generic"
+    """The name of the format that reads a file (``generic`` when none is sure)."""
+    chosen = choose(path)
+    return chosen.name if chosen else "generic"
 
 
 def _is_manifest(path: Path) -> bool:
     if path.name.lower() != "manifest.csv":
         return False
-    lines = _head_lines(path, 1)
+    lines = head_lines(path, 1)
     return bool(lines) and {"propertyname", "value"} <= {c.lower() for c in lines[0]}
-
-
-def _mapping_for(relative: str, config_mapping: Mapping[str, Any]) -> dict[str, str]:
-    """The ``[mapping]`` entries that apply to a file (by relative path, name or glob).
-
-    Top-level string values (``raw header = "canonical"``) apply to every file.
-    """
-    name = relative.rsplit("/", 1)[-1]
-    out: dict[str, str] = {k: v for k, v in config_mapping.items() if not isinstance(v, Mapping)}
-    for pattern, table in config_mapping.items():
-        if isinstance(table, Mapping) and (
-                fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(name, pattern)):
-            out.update(table)
-    return out
 
 
 def _relocate(reading: Reading, prefix: str) -> Reading:
@@ -103,6 +43,52 @@ def _relocate(reading: Reading, prefix: str) -> Reading:
     file = f"{prefix}/{reading.file}"
     frame = reading.frame.assign(source_file=file_column(file, reading.frame.index))
     return dataclasses.replace(reading, file=file, frame=frame)
+
+
+@dataclass
+class FileRead:
+    """What became of one file of a folder: the format that read it (and how sure it
+    was, and the next most likely), its readings, or why nothing was read."""
+
+    file: str
+    format: str = ""
+    confidence: float = 0.0
+    runner_up: str = ""
+    readings: list[Reading] = field(default_factory=list)
+    reason: str = ""
+
+
+def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
+               progress: bool = False) -> list[FileRead]:
+    """Every file of a folder (recursively, in sorted path order), each read on its own:
+    what goes wrong in one file is recorded against it and the rest are still read. A
+    OneRoster bundle (a folder with manifest.csv) is one entry, at its manifest."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ReadError(f"{folder} is not a folder. Pass the folder that holds the exports.")
+    config = config or {}
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    bundles = {p.parent for p in files if _is_manifest(p)}
+    inside = folder.resolve()
+    out: list[FileRead] = []
+    from tqdm.auto import tqdm
+
+    for file in tqdm(files, desc="reading", unit="file", disable=not progress, leave=False):
+        relative = file.relative_to(folder).as_posix()
+        if not file.resolve().is_relative_to(inside):
+            out.append(FileRead(relative, reason=f"{relative}: a link to a file outside the "
+                                                 "folder; not followed"))
+        elif file.parent in bundles:
+            if _is_manifest(file):
+                prefix = file.parent.relative_to(folder).as_posix()
+                out.append(_guarded(FileRead(relative, "oneroster", 1.0), lambda: [
+                    _relocate(r, "" if prefix == "." else prefix)
+                    for r in read_oneroster(file.parent)]))
+        elif _skipped(file):
+            out.append(FileRead(relative))  # documentation: listed by name alone
+        else:
+            out.append(_read_file(file, relative, config))
+    return out
 
 
 def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
@@ -123,62 +109,61 @@ def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
     -------
     (readings, skipped)
         ``readings``: every Reading, ``file`` = path relative to the folder.
-        ``skipped``: relative paths not read: README*, *.md, ground_truth.json,
-        engagement.toml, *.parquet, other extensions, and table files whose
-        headers fit no canonical table (pass a mapping to read them).
+        ``skipped``: the files not read, each as ``file: reason`` (README*, *.md,
+        *.toml, ground_truth.json and *.parquet by name alone).
 
     Raises
     ------
     ReadError
-        The folder holds no file engagement can read, or a file is broken.
+        The folder holds no file engagement can read (every file's reason listed).
     """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise ReadError(f"{folder} is not a folder. Pass the folder that holds the exports.")
-    config = config or {}
-    mapping_config = config.get("mapping") or {}
-    ps = config.get("powerschool") or {}
-    codes = ps.get("codes")
-    codes = None if codes is None else {k: tuple(v) for k, v in codes.items()}
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    bundles = sorted({p.parent for p in files if _is_manifest(p)})
-    readings: list[Reading] = []
-    skipped: list[str] = []
-    done_bundles: set[Path] = set()
-    from tqdm.auto import tqdm
-
-    for file in tqdm(files, desc="reading", unit="file", disable=not progress, leave=False):
-        relative = file.relative_to(folder).as_posix()
-        if file.parent in bundles:
-            if file.parent not in done_bundles:
-                done_bundles.add(file.parent)
-                prefix = file.parent.relative_to(folder).as_posix()
-                readings += [_relocate(r, "" if prefix == "." else prefix)
-                             for r in read_oneroster(file.parent)]
-            continue
-        suffix = file.suffix.lower()
-        if _skipped(file) or suffix not in TABLE_SUFFIXES + (".json",):
-            skipped.append(relative)
-            continue
-        kind = sniff_format(file)
-        if kind == "edfi":
-            readings += read_edfi(file, name=relative)
-        elif kind == "canvas":
-            readings += read_canvas_gradebook(file, name=relative)
-        elif kind == "powerschool-log":
-            readings += read_powerschool_log(
-                file, name=relative, codes=codes,
-                contact_log_types=ps.get("contact_log_types"))
-        elif kind == "powerschool-scores":
-            readings += read_powerschool_scores(file, name=relative)
-        else:
-            try:
-                readings += read_generic(file, name=relative,
-                                         mapping=_mapping_for(relative, mapping_config))
-            except UnknownTableError as err:
-                skipped.append(str(err))  # the reason and the fix, for the report
+    read = read_files(path, config=config, progress=progress)
+    readings = [r for f in read for r in f.readings]
+    skipped = [f.reason or f.file for f in read if not f.readings]
     if not readings:
-        raise ReadError(f"{folder} holds no file engagement can read: expected CSV/XLSX "
+        raise ReadError(f"{Path(path)} holds no file engagement can read: expected CSV/XLSX "
                         "exports, a OneRoster bundle (manifest.csv), a Canvas gradebook or "
-                        "Ed-Fi JSON.")
+                        "Ed-Fi JSON. Why each file was passed over:\n"
+                        + "\n".join(f"- {s}" for s in skipped))
     return readings, skipped
+
+
+def _read_file(file: Path, relative: str, config: Mapping[str, Any]) -> FileRead:
+    try:
+        found = candidates(file)
+    except Exception as err:  # noqa: BLE001 - an unreadable head costs this file only
+        return _failed(FileRead(relative), err)
+    if not found:
+        return FileRead(relative, reason=(
+            f"{relative}: not a kind of file engagement reads ({file.suffix or 'no extension'})"
+            "; exports are CSV, TXT, TSV, XLSX or Ed-Fi JSON"))
+    (chosen, confidence), *others = found
+    entry = FileRead(relative, chosen.name, confidence, others[0][0].name if others else "")
+    entry = _guarded(entry, lambda: chosen.read(file, relative, config))
+    if not entry.readings and not entry.reason:
+        entry.reason = (f"{relative}: read as {chosen.description}, but it holds nothing "
+                        "engagement uses")
+    return entry
+
+
+def _guarded(entry: FileRead, read) -> FileRead:
+    """``entry`` with ``read()``'s readings, or with the reason it failed."""
+    try:
+        entry.readings = read()
+    except Exception as err:  # noqa: BLE001 - any failure costs this file, not the run
+        return _failed(entry, err)
+    return entry
+
+
+def _failed(entry: FileRead, err: Exception) -> FileRead:
+    relative = entry.file
+    if isinstance(err, ReadError):  # the package's own sentence, with the fix
+        message = str(err)
+        if not message.startswith(relative + ":"):  # "file: reason", whoever wrote it
+            message = (f"{relative}:{message[len(relative):]}" if message.startswith(relative)
+                       else f"{relative}: {message}")
+    else:
+        message = (f"{relative}: could not be read ({type(err).__name__}: {err}); export it "
+                   "again, or report it if it opens in a spreadsheet")
+    entry.reason = message
+    return entry

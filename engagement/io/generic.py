@@ -11,13 +11,16 @@ like every other reader. Parsing and vocabulary mapping happen in cleaning.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from engagement.io.format import Format, Head
 from engagement.io.text import (
     ReadError,
     Reading,
@@ -422,3 +425,31 @@ def read_generic(path: str | Path, *, table: str | None = None,
     issue = issue_where(total_rows(frame), "trailing total row (not a record)")
     return [make_reading(frame, file=file, kind=kind, table=table, columns=columns,
                          issue=issue)]
+
+
+def mapping_for(relative: str, config_mapping: Mapping[str, Any]) -> dict[str, str]:
+    """The ``[mapping]`` entries that apply to a file (by relative path, name or glob).
+
+    Top-level string values (``raw header = "canonical"``) apply to every file.
+    """
+    name = relative.rsplit("/", 1)[-1]
+    out: dict[str, str] = {k: v for k, v in config_mapping.items() if not isinstance(v, Mapping)}
+    for pattern, table in config_mapping.items():
+        if isinstance(table, Mapping) and (
+                fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(name, pattern)):
+            out.update(table)
+    return out
+
+
+#: Extensions read as tables.
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+
+
+def recognise(head: Head) -> float:
+    """Any table, its columns found by their headers: the reader of last resort."""
+    return 0.1 if head.suffix in TABLE_SUFFIXES else 0.0
+
+
+FORMAT = Format("generic", "a table with recognisable column headers", recognise,
+                lambda path, name, config: read_generic(
+                    path, name=name, mapping=mapping_for(name, config.get("mapping") or {})))

@@ -121,10 +121,13 @@ def _students(folder: Path, kind: str) -> Reading | None:
     not_student = issue_where(
         ~is_student.fillna(False),
         ("not a student: role '" + role.fillna("(none)") + "' in users.csv"))
+    grade = column(users, "grades", "grade")
+    if grade[is_student.fillna(False)].isna().any():
+        grade = grade.fillna(_grade_of_classes(folder, column(users, "sourcedId")))
     return make_reading(users, file=file, kind=kind, table="students", columns={
         "student_id": column(users, "sourcedId"),
         "school_id": school,
-        "grade_level": column(users, "grades", "grade"),
+        "grade_level": grade,
         "given_name": column(users, "givenName"),
         "family_name": column(users, "familyName"),
         "student_number": column(users, "identifier"),
@@ -132,6 +135,21 @@ def _students(folder: Path, kind: str) -> Reading | None:
         "role": role,
         "record_status": column(users, "status"),
     }, issue=first_issue(_status_issue(users, file), not_student))
+
+
+def _grade_of_classes(folder: Path, user_ids: pd.Series) -> pd.Series:
+    """Each user's grade as their first class gives it (``grades`` is optional on users,
+    and many exports leave it blank); blank where no class says."""
+    enrol, classes = _read(folder, "enrollments"), _read(folder, "classes")
+    if enrol is None or classes is None:
+        return pd.Series(pd.NA, index=user_ids.index, dtype="str")
+    grade = _lookup(column(enrol, "classSourcedId"), classes, "sourcedId", "grades")
+    if grade.isna().all():
+        grade = _lookup(column(enrol, "classSourcedId"), classes, "sourcedId", "grade")
+    by_user = pd.DataFrame({"user": column(enrol, "userSourcedId"),
+                            "grade": _first_of_list(grade)}).dropna()
+    by_user = by_user.drop_duplicates("user").set_index("user")["grade"]
+    return user_ids.map(by_user).astype("str")
 
 
 def _term_titles(folder: Path, term_ids: pd.Series) -> pd.Series:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engagement.io.format import Format, Head
 from engagement.io.text import (
     Reading,
     column,
@@ -186,3 +187,28 @@ def read_powerschool_scores(path: str | Path, *, name: str | None = None) -> lis
         "is_absent": column(frame, "IsAbsent"),
         "score_entered_at": column(frame, "ScoreEntryDate"),
     })]
+
+
+def _recognise_log(head: Head) -> float:
+    return 0.95 if {"logtypeid", "entry_date"} <= head.header else 0.0
+
+
+def _recognise_scores(head: Head) -> float:
+    header = head.header
+    return 0.95 if "assignmentsectionid" in header and header & {
+        "studentsdcid", "scorepoints", "scorepercent", "ismissing"} else 0.0
+
+
+def _read_log(path: Path, name: str, config: Mapping) -> list[Reading]:
+    ps = config.get("powerschool") or {}
+    codes = ps.get("codes")
+    codes = None if codes is None else {k: tuple(v) for k, v in codes.items()}
+    return read_powerschool_log(path, name=name, codes=codes,
+                                contact_log_types=ps.get("contact_log_types"))
+
+
+LOG_FORMAT = Format("powerschool-log", "PowerSchool log entries (parent contacts)",
+                    _recognise_log, _read_log)
+SCORES_FORMAT = Format("powerschool-scores", "PowerSchool assignment scores",
+                       _recognise_scores,
+                       lambda path, name, config: read_powerschool_scores(path, name=name))

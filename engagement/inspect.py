@@ -1,0 +1,52 @@
+"""What ``clean`` would make of each file of a folder, before cleaning anything: the
+format that takes it and how sure it is (and the next most likely), the table each of
+its readings fills, with how many rows and which columns, or why it is passed over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from engagement.io.folder import read_files
+
+_TRACE = ("source_file", "source_row", "reader_issue")
+
+
+def inspect_folder(path: str | Path, *, config: dict | None = None) -> pd.DataFrame:
+    """One row per file and table read from it (one per file passed over):
+    ``file, format, confidence, runner_up, table, rows, columns, reason``."""
+    rows = []
+    for entry in read_files(path, config=config):
+        base = {"file": entry.file, "format": entry.format or "-",
+                "confidence": entry.confidence, "runner_up": entry.runner_up or "-"}
+        for reading in entry.readings:
+            columns = [c for c in reading.frame.columns if c not in _TRACE]
+            rows.append({**base, "file": reading.file, "table": reading.table,
+                         "rows": len(reading.frame), "columns": ", ".join(columns),
+                         "reason": ""})
+        if not entry.readings:
+            rows.append({**base, "table": "-", "rows": 0, "columns": "",
+                         "reason": entry.reason or "documentation, not an export"})
+    return pd.DataFrame(rows, columns=["file", "format", "confidence", "runner_up", "table",
+                                       "rows", "columns", "reason"])
+
+
+def summary(frame: pd.DataFrame) -> str:
+    """The inspection as Markdown: what will be read, then what will not and why."""
+    read = frame[frame["table"] != "-"]
+    lines = ["# What engagement will read", "",
+             "Confidence: how sure a format is, from the file's name and first lines, that "
+             "the file is one of its own; `generic`, the reader of last resort, finds a "
+             "table by its column headers.", "",
+             "| file | format (confidence; next) | table | rows | columns |",
+             "|---|---|---|---:|---|"]
+    for r in read.itertuples():
+        lines.append(f"| {r.file} | {r.format} ({r.confidence:.2f}; {r.runner_up}) | "
+                     f"{r.table} | {r.rows:,} | {r.columns} |")
+    passed = frame[frame["table"] == "-"]
+    if len(passed):
+        lines += ["", "## Files it will not read", ""]
+        lines += [f"- {r.reason}" if r.reason.startswith(r.file) else f"- {r.file}: {r.reason}"
+                  for r in passed.itertuples()]
+    return "\n".join(lines) + "\n"
