@@ -47,11 +47,31 @@ def _themed(size: tuple[float, float]):
         @functools.wraps(draw)
         def wrapper(*args, ax: Axes | None = None, **kwargs) -> Axes:
             with mpl.rc_context(THEME):
-                if ax is None:
-                    ax = plt.figure(figsize=size, layout="constrained").add_subplot()
-                return draw(*args, ax=ax, **kwargs)
+                if ax is not None:
+                    return draw(*args, ax=ax, **kwargs)
+                ax = draw(*args, ax=plt.figure(figsize=size, layout="constrained")
+                          .add_subplot(), **kwargs)
+            _show_in_notebook(ax.figure)
+            return ax
         return wrapper
     return decorate
+
+
+def _show_in_notebook(figure) -> None:
+    """In a notebook, show the chart now, whatever the backend: left to pyplot, only
+    the first chart of a fresh kernel was shown. Closed once shown, so that it is not
+    drawn twice; outside a notebook, left open for the caller."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    from IPython.display import display
+
+    display(figure)
+    plt.close(figure)
 
 
 def _footnote(ax: Axes, text: str) -> None:
