@@ -502,9 +502,10 @@ def _school_from_roster(batch: _Batch, school_of_class: pd.Series) -> None:
                                                                 - filled.isna().sum()))
     batch.frame = f.assign(school_id=filled)
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        filled.isna(), ("class '" + _column(f, "class_id").astype("str") + "' is on no roster, so its "
-                        "school is unknown; add the class to the roster or a school_id column"
-                        ).fillna("no class: add the class (section) the assignment is set in")))
+        filled.isna(), ("class '" + _column(f, "class_id").astype("str") + "' is on no "
+                        "roster, so its school is unknown; add the class to the roster or a "
+                        "school_id column").fillna(
+                            "no class: add the class (section) the assignment is set in")))
 
 
 @dataclass
@@ -622,7 +623,7 @@ def _quarantine_keys_from_earlier_files(batches: list[_Batch], table: str) -> No
     file = np.repeat(np.arange(len(batches)), [len(b.frame) for b in batches])
     first = pd.Series(file).groupby(hashes.to_numpy(), sort=False).transform("first").to_numpy()
     start = 0
-    for i, batch in enumerate(batches):
+    for batch in batches:
         n = len(batch.frame)
         here = again[start:start + n]
         if here.any():

@@ -10,7 +10,7 @@ from typing import Any
 
 from engagement.io.format import head_lines
 from engagement.io.oneroster import read_oneroster
-from engagement.io.registry import candidates, choose
+from engagement.io.registry import candidates
 from engagement.io.text import ReadError, Reading, file_column
 
 _SKIP_NAMES = ("ground_truth.json", "engagement.toml")
@@ -21,12 +21,6 @@ def _skipped(path: Path) -> bool:
     return (name.startswith(("readme", ".", "~$"))
             or name.endswith((".md", ".parquet", ".toml"))
             or name in _SKIP_NAMES)
-
-
-def sniff_format(path: Path) -> str:
-    """The name of the format that reads a file (``generic`` when none is sure)."""
-    chosen = choose(path)
-    return chosen.name if chosen else "generic"
 
 
 def _is_manifest(path: Path) -> bool:
@@ -81,9 +75,8 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
         elif file.parent in bundles:
             if _is_manifest(file):
                 prefix = file.parent.relative_to(folder).as_posix()
-                out.append(_guarded(FileRead(relative, "oneroster", 1.0), lambda: [
-                    _relocate(r, "" if prefix == "." else prefix)
-                    for r in read_oneroster(file.parent)]))
+                out.append(_guarded(FileRead(relative, "oneroster", 1.0), _read_bundle,
+                                    file.parent, "" if prefix == "." else prefix))
         elif _skipped(file):
             out.append(FileRead(relative))  # documentation: listed by name alone
         else:
@@ -139,17 +132,21 @@ def _read_file(file: Path, relative: str, config: Mapping[str, Any]) -> FileRead
             "; exports are CSV, TXT, TSV, XLSX or Ed-Fi JSON"))
     (chosen, confidence), *others = found
     entry = FileRead(relative, chosen.name, confidence, others[0][0].name if others else "")
-    entry = _guarded(entry, lambda: chosen.read(file, relative, config))
+    entry = _guarded(entry, chosen.read, file, relative, config)
     if not entry.readings and not entry.reason:
         entry.reason = (f"{relative}: read as {chosen.description}, but it holds nothing "
                         "engagement uses")
     return entry
 
 
-def _guarded(entry: FileRead, read) -> FileRead:
-    """``entry`` with ``read()``'s readings, or with the reason it failed."""
+def _read_bundle(bundle: Path, prefix: str) -> list[Reading]:
+    return [_relocate(r, prefix) for r in read_oneroster(bundle)]
+
+
+def _guarded(entry: FileRead, read, *args) -> FileRead:
+    """``entry`` with ``read(*args)``'s readings, or with the reason it failed."""
     try:
-        entry.readings = read()
+        entry.readings = read(*args)
     except Exception as err:  # noqa: BLE001 - any failure costs this file, not the run
         return _failed(entry, err)
     return entry

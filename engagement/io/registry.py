@@ -1,4 +1,4 @@
-"""Every format engagement reads, in one list, and the choice of reader for a file.
+"""Every format engagement reads, in one list, and the formats that would take a file.
 
 A file goes to the format most sure it is one of its own (the first listed wins a tie).
 A OneRoster bundle is a folder, not a file: ``read_folder`` finds it by its manifest.
@@ -25,9 +25,3 @@ def candidates(path: Path) -> list[tuple[Format, float]]:
     head = head_of(path)
     scored = [(f, f.recognise(head)) for f in FORMATS]
     return sorted([(f, c) for f, c in scored if c > 0], key=lambda fc: -fc[1])
-
-
-def choose(path: Path) -> Format | None:
-    """The format that reads ``path``, or None when no format takes it."""
-    found = candidates(path)
-    return found[0][0] if found else None
