@@ -21,9 +21,9 @@ from engagement.io.text import (
     first_issue,
     has_column,
     issue_where,
-    make_reading,
     read_table_text,
 )
+from engagement.io.wide import Gradebook, melt
 
 KIND = "canvas-gradebook"
 
@@ -36,7 +36,6 @@ IDENTITY_COLUMNS = frozenset({
 _TOTAL = re.compile(r"\(read only\)|current (score|points|grade)|final (score|points|grade)"
                     r"|unposted|override (score|grade)", re.IGNORECASE)
 _TITLE_ID = re.compile(r"^(?P<title>.*\S)\s*\((?P<id>\d+)\)$")
-_NUMBER = r"^\s*[-+]?\d+(?:[.,]\d+)?\s*%?\s*$"
 _TEST_STUDENTS = ("student, test", "test student")
 
 
@@ -131,80 +130,25 @@ def read_canvas_gradebook(path: str | Path, *, class_id: str | None = None,
     """
     path = Path(path)
     frame = read_table_text(path, name=name)
-    file = name or path.name
     names = assignment_columns(frame)
     ids, titles = _assignment_ids(names)
     meta = _meta_kind(frame)
-    section = column(frame, "Section")
-    students = section[meta.isna()].dropna()
+    students = column(frame, "Section")[meta.isna()].dropna()
     course = class_id if class_id is not None else (students.iloc[0] if len(students) else None)
-    return [_results(frame, file, names, ids, meta, course, school_id),
-            _assignments(frame, file, names, ids, titles, meta, course, school_id)]
-
-
-def _constant(value: str | None, index: pd.Index) -> pd.Series:
-    return pd.Series(value if value is not None else pd.NA, index=index, dtype="str")
-
-
-def _results(frame, file, names, ids, meta, course, school_id) -> Reading:
-    people = pd.DataFrame({
-        "student_id": column(frame, "ID"), "student_name": _student_name(frame),
-        "student_number": column(frame, "SIS User ID"),
-        "sis_login_id": column(frame, "SIS Login ID"), "section": column(frame, "Section"),
-        "issue": _row_issues(frame, meta), "source_row": frame["source_row"],
-        "blank": blank_rows(frame),
-    })
-    cells = frame[names].set_axis(ids, axis=1)
-    cells.index = frame.index
-    long = cells.melt(ignore_index=False)
-    long = long.rename(columns={"variable": "assignment_id", "value": "cell"})
-    # melt orders by assignment; put each student's cells together, in line order.
-    long["_line"] = long.index
-    long["_col"] = long.groupby(level=0).cumcount()
-    long = long.sort_values(["_line", "_col"], kind="stable")
-    joined = long.join(people)
-    cell = joined["cell"].astype("str").str.strip()
-    numeric = cell.str.match(_NUMBER).fillna(False)
-    not_assigned = cell.str.upper().eq("N/A").fillna(False)
-    issue = first_issue(
-        issue_where(joined["blank"], "blank line"),
-        joined["issue"],
-        issue_where(not_assigned, "N/A: Canvas did not assign this work to the student"),
-    )
-    # Blank lines are flagged above per cell; the carrier frame only gives line numbers.
-    lines = pd.DataFrame({"source_row": joined["source_row"], "line": "x"})
-    return make_reading(lines, file=file, kind=KIND, table="results", columns={
-        "student_id": joined["student_id"],
-        "assignment_id": joined["assignment_id"].astype("str"),
-        "status": joined["cell"].astype("str").where(~numeric & ~not_assigned),
-        "score": joined["cell"].astype("str").where(numeric),
-        "student_name": joined["student_name"],
-        "student_number": joined["student_number"],
-        "sis_login_id": joined["sis_login_id"],
-        "section": joined["section"],
-        "class_id": _constant(course, joined.index),
-        "school_id": _constant(school_id, joined.index),
-    }, issue=issue)
-
-
-def _assignments(frame, file, names, ids, titles, meta, course, school_id) -> Reading:
     points_lines = frame[meta.eq("points").fillna(False)]
-    index = pd.RangeIndex(len(names))
     if len(points_lines):
-        line = points_lines.iloc[0]
-        points = pd.Series([line[n] for n in names], index=index, dtype="str")
-        row = line["source_row"]
+        points, points_row = list(points_lines.iloc[0][names]), points_lines.iloc[0]["source_row"]
     else:
-        points, row = pd.Series(pd.NA, index=index, dtype="str"), 1
-    header = pd.DataFrame({"source_row": pd.Series(row, index=index, dtype="Int64"),
-                           "line": "x"})
-    return make_reading(header, file=file, kind=KIND, table="assignments", columns={
-        "assignment_id": pd.Series(ids, index=index, dtype="str"),
-        "class_id": _constant(course, index),
-        "school_id": _constant(school_id, index),
-        "title": pd.Series(titles, index=index, dtype="str"),
-        "points_possible": points.str.strip(),
-    })
+        points, points_row = [None] * len(names), 1
+    book = Gradebook(
+        frame, KIND, people={
+            "student_id": column(frame, "ID"), "student_name": _student_name(frame),
+            "student_number": column(frame, "SIS User ID"),
+            "sis_login_id": column(frame, "SIS Login ID"), "section": column(frame, "Section")},
+        columns=names, ids=ids, titles=titles, points=points, points_row=points_row,
+        issue=_row_issues(frame, meta), class_id=course, school_id=school_id,
+        not_assigned={"N/A": "N/A: Canvas did not assign this work to the student"})
+    return melt(book, name or path.name)
 
 
 def recognise(head: Head) -> float:
