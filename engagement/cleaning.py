@@ -393,9 +393,9 @@ def _clean_assignments(batch: _Batch, settings: Settings) -> None:
     batch.account.add_fix("assignments_without_due_date", no_due)
 
 
-def _clean_results(batch: _Batch, settings: Settings, roster: Roster | None,
-                   due: pd.Series, points: pd.Series) -> None:
-    _student_ids(batch, roster)
+def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
+                   points: pd.Series) -> None:
+    """Statuses, scores and times of results whose students are already known."""
     _times(batch, "submitted_at", settings, required=False)
     f = batch.frame
     acc = batch.account
@@ -493,6 +493,26 @@ def _names_need_a_roster(batch: _Batch) -> None:
         "grade_level, given_name, family_name)."))
 
 
+def _schools_of_classes(enrollments: list[_Batch], results: list[_Batch]) -> pd.Series:
+    """Each class's school: as its enrollments give it, else as the roster gives the
+    school of the students a gradebook lists in it (the most common one)."""
+    enrolled = _concat([b.frame for b in enrollments], "enrollments")
+    from_enrollments = enrolled.drop_duplicates("class_id").set_index("class_id")["school_id"]
+    listed = []
+    for batch in results:  # only the rows of classes no enrollment gives (few, if any)
+        classes = pd.Index(_column(batch.frame, "class_id").dropna().unique())
+        unknown = classes.difference(from_enrollments.index)
+        if len(unknown):
+            rows = batch.frame[batch.frame["class_id"].isin(unknown)]
+            listed.append(rows[["class_id", "school_id"]].dropna())
+    if not listed:
+        return from_enrollments.astype("str")
+    counts = pd.concat(listed).groupby(["class_id", "school_id"], observed=True).size()
+    most = counts.sort_values(ascending=False, kind="stable").reset_index().drop_duplicates(
+        "class_id").set_index("class_id")["school_id"]
+    return from_enrollments.combine_first(most).astype("str")
+
+
 def _school_from_roster(batch: _Batch, school_of_class: pd.Series) -> None:
     """Gradebooks such as Canvas' do not name the school: take it from the class roster."""
     f = batch.frame
@@ -545,9 +565,9 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
     _each(by_table["contacts"], _clean_contacts, settings, roster)
     _each(by_table["broadcasts"], _clean_broadcasts, settings)
     _each(by_table["conferences"], _clean_conferences, settings, roster)
-    enrollments = _concat([b.frame for b in by_table["enrollments"]], "enrollments")
-    school_of_class = enrollments.drop_duplicates("class_id").set_index("class_id")["school_id"]
-    del enrollments  # built again, after the last quarantine, as the table
+    # Results' students first: a gradebook's class may be on no roster, but its students are.
+    _each(by_table["results"], _student_ids, roster)
+    school_of_class = _schools_of_classes(by_table["enrollments"], by_table["results"])
     _each(by_table["assignments"], _clean_assignments, settings)
     _each(by_table["assignments"], _school_from_roster, school_of_class)
     assignments = _concat([b.frame for b in by_table["assignments"]], "assignments")
@@ -555,7 +575,7 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
     points = assignments.drop_duplicates("assignment_id").set_index(
         "assignment_id")["points_possible"]
     del assignments
-    _each(by_table["results"], _clean_results, settings, roster, due, points)
+    _each(by_table["results"], _clean_results, settings, due, points)
 
     tables = {}
     for table in TABLES:

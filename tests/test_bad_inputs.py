@@ -227,6 +227,14 @@ case("an assignment without a class", {**results("000123,A1,on time,,5"),
                                                           "A1,Project,2025-10-03\n"},
      lambda d: len(d.assignments) == 0 and quarantined_because(r"no class")(d))
 
+case("a gradebook whose section is on no roster takes its students' school",
+     {"gradebook.csv": "Student,ID,SIS User ID,SIS Login ID,Section,Essay (501)\n"
+                       "    Points Possible,,,,,20\n"
+                       "\"Bélanger, Hélène\",9001,000123,hb,Room 12 Period 3,18\n"
+                       "\"Smyth, John\",9002,120034,js,Room 12 Period 3,\n"},
+     lambda d: len(d.results) == 2 and set(d.assignments["school_id"]) == {"101"}
+     and fixed("school_taken_from_class_roster", 1)(d))
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name, tmp_path):
