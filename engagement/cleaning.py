@@ -314,7 +314,8 @@ def _clean_students(batch: _Batch) -> None:
     ids, changed = normalise_ids(f["student_id"])
     batch.account.add_fix("ids_float_artefacts_removed", changed)
     grade = f["grade_level"].astype("str").str.strip().str.upper()
-    grade = grade.replace({"KG": "0", "K": "0", "PK": "-1", "PREK": "-1", "PRE-K": "-1"})
+    grade = grade.replace({"KG": "0", "K": "0", "TK": "0", "PK": "-1", "PR": "-1", "PREK": "-1",
+                           "PRE-K": "-1"})  # CEDS codes too: TK transitional K, PR preschool
     level = pd.to_numeric(grade, errors="coerce")
     reasons = pd.Series(pd.NA, index=f.index, dtype="str")
     reasons = reasons.mask(level.isna() | ~level.between(-1, 12),

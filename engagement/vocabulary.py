@@ -154,6 +154,8 @@ SPELLINGS: dict[str, dict[str, str]] = {
         "excused": "excused", "ex": "excused", "exempt": "excused", "exc": "excused",
         "pending": "pending", "inc": "pending", "incomplete": "pending",
         "ungraded": "pending", "not graded": "pending", "-": "pending", "—": "pending",
+        # Blackboard: handed in and awaiting a grade; an attempt begun, not handed in.
+        "needs grading": "on_time", "in progress": "pending",
     },
 }
 for _name, _values in {

@@ -16,8 +16,11 @@ def test_every_sample_file_is_explained(capsys):
     files = {p.relative_to(SAMPLE).as_posix() for p in SAMPLE.rglob("*") if p.is_file()}
     bundle = {f for f in files if f.startswith("oneroster/")}
     assert set(frame["file"]) >= files - bundle  # the bundle is listed by what it fills
-    tables = set(frame.loc[frame["file"].str.startswith("oneroster/"), "table"])
-    assert tables == {"students", "enrollments", "assignments", "results"}
+    bundle_rows = frame[frame["file"].str.startswith("oneroster/")]
+    assert set(bundle_rows["table"]) == {"students", "enrollments", "assignments", "results",
+                                         "-"}  # "-": orgs.csv, a bundle file not used
+    assert bundle_rows.loc[bundle_rows["table"] == "-", "file"].tolist() == \
+        ["oneroster/orgs.csv"]
     assert frame.loc[frame["file"] == "powerschool_log.csv", "format"].item() == \
         "powerschool-log"
     assert main(["inspect", str(SAMPLE)]) == 0

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engagement.io.format import head_lines
-from engagement.io.oneroster import read_oneroster
-from engagement.io.registry import candidates
+from engagement.io.format import Bundle
+from engagement.io.registry import bundle_of, candidates
 from engagement.io.text import ReadError, Reading, file_column
 
 _SKIP_NAMES = ("ground_truth.json", "engagement.toml")
@@ -21,13 +20,6 @@ def _skipped(path: Path) -> bool:
     return (name.startswith(("readme", ".", "~$"))
             or name.endswith((".md", ".parquet", ".toml"))
             or name in _SKIP_NAMES)
-
-
-def _is_manifest(path: Path) -> bool:
-    if path.name.lower() != "manifest.csv":
-        return False
-    lines = head_lines(path, 1)
-    return bool(lines) and {"propertyname", "value"} <= {c.lower() for c in lines[0]}
 
 
 def _relocate(reading: Reading, prefix: str) -> Reading:
@@ -62,7 +54,11 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
         raise ReadError(f"{folder} is not a folder. Pass the folder that holds the exports.")
     config = config or {}
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    bundles = {p.parent for p in files if _is_manifest(p)}
+    names: dict[Path, set[str]] = {}
+    for p in files:
+        names.setdefault(p.parent, set()).add(p.name.lower())
+    bundles = {d: b for d, n in names.items() if (b := bundle_of(d, n))}
+    read_bundles: set[Path] = set()
     inside = folder.resolve()
     out: list[FileRead] = []
     from tqdm.auto import tqdm
@@ -73,10 +69,14 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
             out.append(FileRead(relative, reason=f"{relative}: a link to a file outside the "
                                                  "folder; not followed"))
         elif file.parent in bundles:
-            if _is_manifest(file):
+            bundle = bundles[file.parent]
+            if file.parent not in read_bundles:  # the whole bundle, at its first file
+                read_bundles.add(file.parent)
                 prefix = file.parent.relative_to(folder).as_posix()
-                out.append(_guarded(FileRead(relative, "oneroster", 1.0), _read_bundle,
-                                    file.parent, "" if prefix == "." else prefix))
+                out.append(_guarded(FileRead(relative, bundle.name, 1.0), _read_bundle,
+                                    bundle, file.parent, "" if prefix == "." else prefix))
+            if file.stem.lower() not in bundle.files:
+                out.append(FileRead(relative))  # a bundle file engagement does not use
         elif _skipped(file):
             out.append(FileRead(relative))  # documentation: listed by name alone
         else:
@@ -139,8 +139,8 @@ def _read_file(file: Path, relative: str, config: Mapping[str, Any]) -> FileRead
     return entry
 
 
-def _read_bundle(bundle: Path, prefix: str) -> list[Reading]:
-    return [_relocate(r, prefix) for r in read_oneroster(bundle)]
+def _read_bundle(bundle: Bundle, folder: Path, prefix: str) -> list[Reading]:
+    return [_relocate(r, prefix) for r in bundle.read(folder)]
 
 
 def _guarded(entry: FileRead, read, *args) -> FileRead:

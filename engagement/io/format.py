@@ -52,6 +52,32 @@ class Format:
     read: Callable[[Path, str, Mapping[str, Any]], list[Reading]]
 
 
+@dataclass(frozen=True)
+class Bundle:
+    """A format that is a folder of files read together (OneRoster, School Data Sync):
+    ``recognise(folder, names)`` from the folder's lower-case file names (and their
+    headers); ``read(folder)``; ``files``: the lower-case stems it reads or looks
+    values up in (the folder's other files are listed as not read)."""
+
+    name: str
+    description: str
+    recognise: Callable[[Path, set[str]], bool]
+    read: Callable[[Path], list[Reading]]
+    files: frozenset[str]
+
+
+def file_named(folder: Path, name: str) -> Path | None:
+    """The file ``name`` in ``folder``, matched case-insensitively."""
+    return next((p for p in sorted(folder.iterdir())
+                 if p.is_file() and p.name.lower() == name.lower()), None)
+
+
+def header_of(path: Path | None) -> set[str]:
+    """A text file's header cells, lower-cased (empty when there is no file)."""
+    lines = head_lines(path, 1) if path is not None else []
+    return {c.lower() for c in lines[0]} if lines else set()
+
+
 def head_lines(path: Path, count: int = 3) -> list[list[str]]:
     """The first ``count`` lines of a delimited text file, split into stripped cells."""
     raw = path.read_bytes()[:_HEAD_BYTES]
@@ -66,6 +92,29 @@ def head_lines(path: Path, count: int = 3) -> list[list[str]]:
     return [[c.strip() for c in row] for row in csv.reader(lines, delimiter=sep)]
 
 
+def head_rows(path: Path, count: int = 3) -> list[list[str]]:
+    """The first ``count`` non-empty rows of a workbook's first sheet, as stripped text
+    (read-only: the rest of the sheet is not loaded)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = []
+        for row in workbook.worksheets[0].iter_rows(values_only=True):
+            cells = ["" if v is None else str(v).strip() for v in row]
+            if any(cells):
+                rows.append(cells)
+            if len(rows) == count:
+                break
+        return rows
+    finally:
+        workbook.close()
+
+
 def head_of(path: Path) -> Head:
-    text = path.suffix.lower() not in (".json", ".xlsx", ".xlsm")
-    return Head(path, head_lines(path) if text else [])
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return Head(path, [])
+    lines = head_rows(path) if suffix in (".xlsx", ".xlsm") else head_lines(path)
+    # A no-break space (French typography, Excel) reads as a space.
+    return Head(path, [[c.replace("\xa0", " ") for c in row] for row in lines])

@@ -358,6 +358,13 @@ def read_excel_text(path: Path, *, name: str, sheet: str | int | None = None) ->
     return frame
 
 
+def read_table(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """A text export or the first sheet of a workbook, as all-text columns."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_excel_text(path, name=name or path.name)
+    return read_table_text(path, name=name)
+
+
 def total_rows(frame: pd.DataFrame) -> pd.Series:
     """True for 'Total' / 'Totals' / 'Grand total' rows after the last record."""
     cols = data_columns(frame)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engagement.io.format import Bundle, file_named, header_of
 from engagement.io.text import (
     ReadError,
     Reading,
@@ -70,7 +71,7 @@ def _first_of_list(values: pd.Series) -> pd.Series:
     return values.str.replace(r",.*$", "", regex=True).str.strip().astype("str")
 
 
-def _lookup(values: pd.Series, table: pd.DataFrame | None, key: str, value: str) -> pd.Series:
+def lookup(values: pd.Series, table: pd.DataFrame | None, key: str, value: str) -> pd.Series:
     """Map ids to another file's field (e.g. class id -> school id); NA when unknown."""
     if table is None or not has_column(table, key):
         return pd.Series(pd.NA, index=values.index, dtype="str")
@@ -82,30 +83,34 @@ def _lookup(values: pd.Series, table: pd.DataFrame | None, key: str, value: str)
     return spread(looked_up, positions(values, keys[first]), values.index)
 
 
-def _user_roles(folder: Path, users: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Each user's role and the org of that role.
+def _user_roles(folder: Path, users: pd.DataFrame
+                ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Each user's role, the org of that role and the grade it gives.
 
-    users.csv ``role``/``roles`` (1.0, 1.1) or roles.csv (1.2). With roles.csv a
-    user who holds a student role anywhere is a student; otherwise the primary
-    role is used. The org is NA unless it comes from roles.csv.
+    users.csv ``role``/``roles`` (1.0, 1.1) or roles.csv (1.2, and Microsoft School
+    Data Sync 2.1). With roles.csv a user who holds a student role anywhere is a
+    student; otherwise the primary role is used. The org and grade are NA unless they
+    come from roles.csv.
     """
     none = pd.Series(pd.NA, index=users.index, dtype="str")
     if has_column(users, "role") or has_column(users, "roles"):
-        return column(users, "role", "roles").str.strip(), none
+        return column(users, "role", "roles").str.strip(), none, none
     roles = _read(folder, "roles")
     ids = column(users, "sourcedId")
     if roles is None or not has_column(roles, "userSourcedId"):
-        return none, none
+        return none, none, none
     table = pd.DataFrame({
         "user": column(roles, "userSourcedId"),
         "role": column(roles, "role").str.strip(),
         "org": column(roles, "orgSourcedId"),
+        "grade": column(roles, "grade"),
         "student": column(roles, "role").str.strip().str.lower().eq("student"),
-        "primary": column(roles, "roleType").str.strip().str.lower().eq("primary"),
+        "primary": (column(roles, "roleType").str.strip().str.lower().eq("primary")
+                    | column(roles, "isPrimary").str.strip().str.lower().eq("true")),
     }).dropna(subset=["user"])
     table = table.sort_values(["student", "primary"], ascending=False, kind="stable")
     best = table.drop_duplicates("user").set_index("user")
-    return ids.map(best["role"]).astype("str"), ids.map(best["org"]).astype("str")
+    return tuple(ids.map(best[c]).astype("str") for c in ("role", "org", "grade"))
 
 
 def _students(folder: Path, kind: str) -> Reading | None:
@@ -113,7 +118,7 @@ def _students(folder: Path, kind: str) -> Reading | None:
     if users is None:
         return None
     file = _find(folder, "users").name
-    role, role_org = _user_roles(folder, users)
+    role, role_org, role_grade = _user_roles(folder, users)
     is_student = role.str.lower().eq("student")
     school = (column(users, "primaryOrgSourcedId")
               .fillna(_first_of_list(column(users, "orgSourcedIds", "orgSourcedId")))
@@ -121,7 +126,7 @@ def _students(folder: Path, kind: str) -> Reading | None:
     not_student = issue_where(
         ~is_student.fillna(False),
         ("not a student: role '" + role.fillna("(none)") + "' in users.csv"))
-    grade = column(users, "grades", "grade")
+    grade = column(users, "grades", "grade").fillna(role_grade)
     if grade[is_student.fillna(False)].isna().any():
         grade = grade.fillna(_grade_of_classes(folder, column(users, "sourcedId")))
     return make_reading(users, file=file, kind=kind, table="students", columns={
@@ -143,9 +148,9 @@ def _grade_of_classes(folder: Path, user_ids: pd.Series) -> pd.Series:
     enrol, classes = _read(folder, "enrollments"), _read(folder, "classes")
     if enrol is None or classes is None:
         return pd.Series(pd.NA, index=user_ids.index, dtype="str")
-    grade = _lookup(column(enrol, "classSourcedId"), classes, "sourcedId", "grades")
+    grade = lookup(column(enrol, "classSourcedId"), classes, "sourcedId", "grades")
     if grade.isna().all():
-        grade = _lookup(column(enrol, "classSourcedId"), classes, "sourcedId", "grade")
+        grade = lookup(column(enrol, "classSourcedId"), classes, "sourcedId", "grade")
     by_user = pd.DataFrame({"user": column(enrol, "userSourcedId"),
                             "grade": _first_of_list(grade)}).dropna()
     by_user = by_user.drop_duplicates("user").set_index("user")["grade"]
@@ -155,7 +160,7 @@ def _grade_of_classes(folder: Path, user_ids: pd.Series) -> pd.Series:
 def _term_titles(folder: Path, term_ids: pd.Series) -> pd.Series:
     """Title of each class's first term (academicSessions.csv); the raw ids without it."""
     sessions = _read(folder, "academicSessions")
-    titles = _lookup(_first_of_list(term_ids), sessions, "sourcedId", "title")
+    titles = lookup(_first_of_list(term_ids), sessions, "sourcedId", "title")
     return titles.fillna(term_ids).astype("str")
 
 
@@ -175,8 +180,9 @@ def _enrollments(folder: Path, kind: str, classes: pd.DataFrame | None) -> Readi
     teachers = teachers.sort_values("primary", ascending=False, kind="stable")
     teacher_of = teachers.drop_duplicates("class").set_index("class")["user"]
     school = column(enrol, "schoolSourcedId").fillna(
-        _lookup(class_id, classes, "sourcedId", "schoolSourcedId"))
-    term_ids = _lookup(class_id, classes, "sourcedId", "termSourcedIds")
+        lookup(class_id, classes, "sourcedId", "schoolSourcedId")).fillna(
+        lookup(class_id, classes, "sourcedId", "orgSourcedId"))  # School Data Sync
+    term_ids = lookup(class_id, classes, "sourcedId", "termSourcedIds")
     not_student = issue_where(
         ~is_student,
         ("not a student enrollment: role '" + role.fillna("(none)") + "' (teacher "
@@ -187,7 +193,7 @@ def _enrollments(folder: Path, kind: str, classes: pd.DataFrame | None) -> Readi
         "school_id": school,
         "teacher_id": class_id.map(teacher_of).astype("str"),
         "term": _term_titles(folder, term_ids),
-        "subject": _lookup(class_id, classes, "sourcedId", "subjects"),
+        "subject": lookup(class_id, classes, "sourcedId", "subjects"),
         "role": role,
         "record_status": column(enrol, "status"),
     }, issue=first_issue(_status_issue(enrol, file), not_student))
@@ -200,9 +206,9 @@ def _assignments(folder: Path, kind: str, classes: pd.DataFrame | None) -> Readi
     file = _find(folder, "lineItems").name
     class_id = column(items, "classSourcedId")
     category_id = column(items, "categorySourcedId")
-    category = _lookup(category_id, _read(folder, "categories"), "sourcedId", "title")
+    category = lookup(category_id, _read(folder, "categories"), "sourcedId", "title")
     school = column(items, "schoolSourcedId").fillna(
-        _lookup(class_id, classes, "sourcedId", "schoolSourcedId"))
+        lookup(class_id, classes, "sourcedId", "schoolSourcedId"))
     return make_reading(items, file=file, kind=kind, table="assignments", columns={
         "assignment_id": column(items, "sourcedId"),
         "class_id": class_id,
@@ -248,7 +254,7 @@ def _results(folder: Path, kind: str, classes: pd.DataFrame | None) -> Reading |
     file = _find(folder, "results").name
     item_id = column(results, "lineItemSourcedId")
     class_id = column(results, "classSourcedId").fillna(
-        _lookup(item_id, _read(folder, "lineItems"), "sourcedId", "classSourcedId"))
+        lookup(item_id, _read(folder, "lineItems"), "sourcedId", "classSourcedId"))
     return make_reading(results, file=file, kind=kind, table="results", columns={
         "student_id": column(results, "studentSourcedId", "userSourcedId"),
         "assignment_id": item_id,
@@ -256,7 +262,7 @@ def _results(folder: Path, kind: str, classes: pd.DataFrame | None) -> Reading |
         "submitted_at": column(results, "scoreDate"),
         "score": column(results, "score"),
         "class_id": class_id,
-        "school_id": _lookup(class_id, classes, "sourcedId", "schoolSourcedId"),
+        "school_id": lookup(class_id, classes, "sourcedId", "schoolSourcedId"),
         "score_status": column(results, "scoreStatus"),
         "text_score": column(results, "textScore"),
         "notes": column(results, "comment"),
@@ -313,3 +319,18 @@ def read_oneroster(folder: str | Path) -> list[Reading]:
     readings = [_students(folder, kind), _enrollments(folder, kind, classes),
                 _assignments(folder, kind, classes), _results(folder, kind, classes)]
     return [r for r in readings if r is not None]
+
+
+def recognise(folder: Path, names: set[str]) -> bool:
+    """A manifest.csv, or (OneRoster 1.0, Microsoft School Data Sync 2.x) users.csv and
+    enrollments.csv keyed by sourcedIds."""
+    if "manifest.csv" in names and {"propertyname", "value"} <= header_of(
+            file_named(folder, "manifest.csv")):
+        return True
+    return {"users.csv", "enrollments.csv"} <= names and {
+        "classsourcedid", "usersourcedid"} <= header_of(file_named(folder, "enrollments.csv"))
+
+
+BUNDLE = Bundle("oneroster", "OneRoster CSV bundle", recognise, read_oneroster,
+                frozenset(f.lower() for f in (*TABLE_FILES, "manifest", "classes",
+                                              "academicSessions", "roles", "categories")))

@@ -1,23 +1,44 @@
 """Every format engagement reads, in one list, and the formats that would take a file.
 
 A file goes to the format most sure it is one of its own (the first listed wins a tie).
-A OneRoster bundle is a folder, not a file: ``read_folder`` finds it by its manifest.
+A bundle (OneRoster, School Data Sync) is a folder of files read together.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engagement.io import canvas, edfi, generic, powerschool
-from engagement.io.format import Format, head_of
+from engagement.io import (
+    blackboard,
+    canvas,
+    d2l,
+    edfi,
+    generic,
+    moodle,
+    oneroster,
+    powerschool,
+    sds,
+)
+from engagement.io.format import Bundle, Format, head_of
 
 FORMATS: tuple[Format, ...] = (
     canvas.FORMAT,
+    moodle.FORMAT,
+    d2l.FORMAT,
+    blackboard.FORMAT,
     powerschool.LOG_FORMAT,
     powerschool.SCORES_FORMAT,
     edfi.FORMAT,
     generic.FORMAT,
 )
+
+#: Formats that are a folder of files read together, tried on every folder.
+BUNDLES: tuple[Bundle, ...] = (oneroster.BUNDLE, sds.BUNDLE)
+
+
+def bundle_of(folder: Path, names: set[str]) -> Bundle | None:
+    """The bundle format a folder is (``names``: its files' lower-case names), if any."""
+    return next((b for b in BUNDLES if b.recognise(folder, names)), None)
 
 
 def candidates(path: Path) -> list[tuple[Format, float]]:

@@ -22,8 +22,9 @@ class Gradebook:
 
     ``people``: per line, what identifies the student (``student_id``,
     ``student_number``, ``student_name``...; extras are kept as columns).
-    ``columns``: the headers of the assignment columns, with their ``ids``, ``titles``
-    and ``points`` (text, NA when the export does not say). ``issue``: per line, why a
+    ``columns``: the headers of the assignment columns, with their ``ids``, ``titles``,
+    ``points`` (text, NA when the export does not say) and ``categories`` (when it
+    does). ``issue``: per line, why a
     line is not a student (NA for a student). ``not_assigned``: cell values that mean
     the work was not set for that student, with the reason."""
 
@@ -34,10 +35,11 @@ class Gradebook:
     ids: list[str]
     titles: list[str]
     points: list[str | None]
-    issue: pd.Series
     class_id: str | None
+    issue: pd.Series | None = None
     school_id: str | None = None
     points_row: int = 1
+    categories: list[str | None] | None = None
     not_assigned: dict[str, str] = field(default_factory=dict)
 
 
@@ -59,7 +61,8 @@ def _constant(value: str | None, index: pd.Index) -> pd.Series:
 
 def _results(book: Gradebook, file: str) -> Reading:
     frame = book.frame
-    people = pd.DataFrame({**book.people, "issue": book.issue,
+    issue = book.issue if book.issue is not None else _constant(None, frame.index)
+    people = pd.DataFrame({**book.people, "issue": issue,
                            "source_row": frame["source_row"], "blank": blank_rows(frame)})
     cells = frame[book.columns].set_axis(book.ids, axis=1)
     cells.index = frame.index
@@ -101,5 +104,7 @@ def _assignments(book: Gradebook, file: str) -> Reading:
         "class_id": _constant(book.class_id, index),
         "school_id": _constant(book.school_id, index),
         "title": pd.Series(book.titles, index=index, dtype="str"),
+        "category": pd.Series(book.categories or [None] * len(index), index=index,
+                              dtype="str"),
         "points_possible": pd.Series(book.points, index=index, dtype="str").str.strip(),
     })
