@@ -288,3 +288,21 @@ def test_quarantine_csv_escapes_formulas(tmp_path):
     clean_folder(raw, tmp_path / "out")
     text = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8")
     assert "=1+1" in text and "\n=" not in text and ",=" not in text
+
+
+def test_a_key_or_a_headerless_file_is_named_but_never_quoted(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "students.csv").write_text(ROSTER, encoding="utf-8")
+    key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    (raw / "key.txt").write_text(key + "\n", encoding="utf-8")
+    (raw / "export.csv").write_text("000123,2025-10-01,Phone,Dad lost his job\n",
+                                    encoding="utf-8")
+    out = tmp_path / "out"
+    dataset = clean_folder(raw, out)
+    for file in ("cleaning_report.md", "cleaning_report.json"):
+        text = (out / file).read_text(encoding="utf-8")
+        assert "key.txt: " in text and "export.csv: " in text
+        for secret in (key, "000123", "Dad lost his job"):
+            assert secret not in text, (file, secret)
+    assert len(dataset.students) == 4

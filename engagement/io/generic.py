@@ -163,6 +163,20 @@ def normalise_header(header: object) -> str:
     return text.strip()
 
 
+# A cell that is a value, not a column name: a number or date, an e-mail address, or a
+# long token (a key, a hash, an id).
+_DATA = re.compile(r"^\d[\d\s./:-]*$|@|^(?=.*\d)[A-Za-z0-9+/=_-]{16,}$")
+
+
+def _described(headers: list[str]) -> str:
+    """The headers, quoted for the report, unless the first line looks like data (a
+    headerless export, a key file): then it is not repeated anywhere."""
+    if any(_DATA.search(str(h).strip()) for h in headers):
+        return (f"{len(headers)} columns; the first line looks like values, not column "
+                "names, so it is not repeated here: is the header row missing?")
+    return ", ".join(repr(h) for h in headers)
+
+
 def _fix(name: str) -> str:
     return (f"Pass mapping={{'raw header': 'canonical column', ...}} to read_generic, or add "
             f"a [mapping.\"{name}\"] table to engagement.toml")
@@ -257,7 +271,7 @@ def resolve_columns(headers: list[str], *, table: str | None = None,
 
     mapping = dict(mapping or {})
     base = _base_names(headers, mapping)
-    listed = ", ".join(repr(h) for h in headers)
+    listed = _described(headers)
     if table is None:
         table = detect_table({v for v in base.values() if v})
         if table is None:
