@@ -313,21 +313,22 @@ def _clean_students(batch: _Batch) -> None:
     f = batch.frame
     ids, changed = normalise_ids(f["student_id"])
     batch.account.add_fix("ids_float_artefacts_removed", changed)
-    grade = f["grade_level"].astype("str").str.strip().str.upper()
+    grade = _column(f, "grade_level").astype("str").str.strip().str.upper()
     grade = grade.replace({"KG": "0", "K": "0", "TK": "0", "PK": "-1", "PR": "-1", "PREK": "-1",
                            "PRE-K": "-1"})  # CEDS codes too: TK transitional K, PR preschool
     level = pd.to_numeric(grade, errors="coerce")
+    given = _column(f, "grade_level").notna()
+    batch.account.add_fix("students_without_grade_level", int((~given).sum()))
     reasons = pd.Series(pd.NA, index=f.index, dtype="str")
-    reasons = reasons.mask(level.isna() | ~level.between(-1, 12),
-                           ("grade '" + f["grade_level"].astype("str")
-                            + "' is not a grade (expected PK, KG or 1-12)").fillna(
-                               "no grade level: add the student's grade (PK, KG or 1-12)"))
+    reasons = reasons.mask(given & (level.isna() | ~level.between(-1, 12)),
+                           "grade '" + _column(f, "grade_level").astype("str")
+                           + "' is not a grade (expected PK, KG or 1-12)")
     school = _column(f, "school_id")
     reasons = reasons.mask(school.isna(), "no school_id: add the student's school")
     reasons = reasons.mask(ids.isna(), "no student id")
     batch.frame = f.assign(student_id=ids, grade_level=level)
     batch.quarantine(reasons)
-    batch.frame = batch.frame.assign(grade_level=batch.frame["grade_level"].astype("int64"))
+    batch.frame = batch.frame.assign(grade_level=batch.frame["grade_level"].astype("Int64"))
 
 
 def _clean_contacts(batch: _Batch, settings: Settings, roster: Roster | None) -> None:
@@ -678,7 +679,7 @@ def _quarantine_repeated_keys(batch: _Batch, table: str) -> None:
 
 
 TIME_COLUMNS = ("contact_at", "sent_at", "scheduled_at", "assigned_at", "due_at", "submitted_at")
-DTYPES = {"grade_level": "int64", "points_possible": "float64", "score": "float64",
+DTYPES = {"grade_level": "Int64", "points_possible": "float64", "score": "float64",
           "score_pct": "float64", "parent_present": "boolean", "student_present": "boolean",
           "source_row": "Int64", **{c: "datetime64[us, UTC]" for c in TIME_COLUMNS}}
 
@@ -714,7 +715,7 @@ def _finish(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     out["source_file"] = out["source_file"].astype("category")
     out["source_row"] = out["source_row"].astype("Int64")
     if table == "students":
-        out["grade_level"] = out["grade_level"].astype("int64")
+        out["grade_level"] = out["grade_level"].astype("Int64")
     return out.reset_index(drop=True)
 
 

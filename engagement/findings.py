@@ -149,7 +149,7 @@ def _completion(claim: Claim, tables: dict[str, pd.DataFrame], results: Results)
     if claim.scope != "division":
         keep &= students["school_id"].astype(str) == claim.scope
     if claim.grade is not None:
-        keep &= students["grade_level"] == claim.grade
+        keep &= students["grade_level"].eq(claim.grade).fillna(False).astype(bool)
     rate = rate[rate.index.isin(students.index[keep])]
     if len(rate) < results.k:
         return {"reason": f"{len(rate)} students with work in scope: fewer than {results.k}"}

@@ -63,12 +63,25 @@ def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame, *,
     return out[cols].reset_index()
 
 
+NO_GRADE = "not given"
+
+
+def by_grade(students: pd.DataFrame) -> pd.DataFrame:
+    """``students`` with a grade to group by: the grade, or "not given" where no export
+    gave one (grouping would otherwise drop those students without a word)."""
+    grade = students["grade_level"]
+    if not grade.isna().any():
+        return students
+    return students.assign(grade_level=grade.astype("object").where(grade.notna(), NO_GRADE))
+
+
 def reachability(contacts: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
     """For each school and grade: the share of families reached by at least one personal
     contact, and attempts that did not reach them (left message, no answer)."""
     personal = contacts[contacts["mode"].astype("str") == "personal"]
     reached = personal[personal["outcome"].astype("str") == "reached"]
     missed = personal[personal["outcome"].isin(["left_message", "no_answer"])]
+    students = by_grade(students)
     s = students[["student_id", "school_id", "grade_level"]].assign(
         reached=students["student_id"].isin(reached["student_id"]),
         attempted=students["student_id"].isin(personal["student_id"]))
@@ -204,7 +217,8 @@ def conference_outcomes(conferences: pd.DataFrame, students: pd.DataFrame) -> pd
     """Conferences by school, grade and what happened (attended, rescheduled, no-show,
     cancelled...): ``school_id, grade_level, status, n``."""
     conf = conferences[["student_id", "status"]].merge(
-        students[["student_id", "school_id", "grade_level"]], on="student_id", how="left")
+        by_grade(students)[["student_id", "school_id", "grade_level"]], on="student_id",
+        how="left")
     conf = conf.assign(status=conf["status"].astype("str"))
     return conf.groupby(["school_id", "grade_level", "status"], observed=True).size(
         ).rename("n").reset_index()

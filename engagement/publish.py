@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engagement.metrics import conference_outcomes, result_flags
+from engagement.metrics import by_grade, conference_outcomes, result_flags
 from engagement.privacy import MIN_CELL
 
 HIDDEN = "x"
@@ -73,7 +73,7 @@ def suppress_table(counts: pd.DataFrame, *, k: int = MIN_CELL) -> pd.DataFrame:
 
 
 def _student_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return tables["students"][["student_id", "school_id", "grade_level"]].assign(
+    return by_grade(tables["students"])[["student_id", "school_id", "grade_level"]].assign(
         school_id=lambda f: f["school_id"].astype(str))
 
 

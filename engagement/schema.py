@@ -45,7 +45,9 @@ class _Traced(pa.DataFrameModel):
 class Students(_Traced):
     student_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     school_id: Series[str]
-    grade_level: Series[int] = pa.Field(ge=-1, le=12)
+    # Blank where no export gives it (OneRoster's grades is optional): such students are
+    # counted under "grade not given", never dropped.
+    grade_level: Series[pd.Int64Dtype] = pa.Field(ge=-1, le=12, nullable=True, coerce=True)
 
 
 class Enrollments(_Traced):

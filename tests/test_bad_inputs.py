@@ -208,14 +208,17 @@ case("a JSON file cut off half way", {"submissions.json": '[{"studentUniqueId": 
 case("binary junk named .csv", {"contact_log.csv": bytes(range(256)) * 40}, r"contact_log\.csv")
 case("a workbook that is really a zip of something else",
      {"grades.xlsx": b"PK\x03\x04" + bytes(200)}, r"^grades\.xlsx: ")
-case("a roster row without a grade level",
+case("a roster row without a grade level is kept, counted as not given",
      {"students.csv": ROSTER + "888001,101,,Sam,Lee\n"},
-     lambda d: len(d.students) == 4 and quarantined_because(r"^no grade level")(d))
+     lambda d: len(d.students) == 5 and d.students["grade_level"].isna().sum() == 1
+     and fixed("students_without_grade_level", 1)(d))
+case("a grade that is not a grade", {"students.csv": ROSTER + "888001,101,Z9,Sam,Lee\n"},
+     lambda d: len(d.students) == 4 and quarantined_because(r"^grade 'Z9' is not a grade")(d))
 case("a roster without a school column",
      {"students.csv": "student_id,grade_level\n000123,7\n"},
      lambda d: len(d.students) == 0 and quarantined_because(r"^no school_id")(d))
 case("every roster row set aside: other rows are checked, not kept blind",
-     {"students.csv": "student_id,school_id,grade_level\n000123,101,\n",
+     {"students.csv": "student_id,school_id,grade_level\n000123,101,Z9\n",
       "contact_log.csv": contacts("000123," + OK)},
      lambda d: len(d.contacts) == 0 and quarantined_because(r"is not on the roster")(d))
 case("the same roster exported twice",

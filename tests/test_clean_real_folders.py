@@ -30,14 +30,18 @@ KEPT = {
         ("users.csv", "students"): 3, ("enrollments.csv", "enrollments"): 2},
     "oneroster-fixtures/catalyst_v1p2_full_dataset": {
         ("users.csv", "students"): 3, ("enrollments.csv", "enrollments"): 2},
-    # user1's grade comes from class1 (grade 2); user2's class gives none.
+    # user1's grade comes from class1 (grade 2); user2's class gives none: kept, with
+    # the grade not given.
     "oneroster-fixtures/oat-sa_OneRosterv1p1BaseCSV": {
-        ("users.csv", "students"): 1, ("enrollments.csv", "enrollments"): 2},
+        ("users.csv", "students"): 2, ("enrollments.csv", "enrollments"): 3},
+    # USER_0 has no grade anywhere: kept, grade not given.
+    "oneroster-fixtures/catalyst_oneroster_test_data_v1p2": {
+        ("users.csv", "students"): 1, ("enrollments.csv", "enrollments"): 1},
     # Two copies of the catalyst roster: the second copy's rows are repeats.
     "oneroster-fixtures": {
         ("catalyst_Test_full_data_set_v1p1/users.csv", "students"): 3,
         ("catalyst_v1p2_full_dataset/users.csv", "students"): 0,
-        ("oat-sa_OneRosterv1p1BaseCSV/users.csv", "students"): 1},
+        ("oat-sa_OneRosterv1p1BaseCSV/users.csv", "students"): 2},
 }
 # Folders of research or survey data, not school exports: every file passed over with
 # a reason, and the run says so instead of failing deep inside.
@@ -88,9 +92,9 @@ def test_a_canvas_gradebook_with_no_roster_is_accounted_for(tmp_path, capsys):
     assert any(s.startswith("default_gradebook.csv: ") for s in report["skipped"])
 
 
-def test_real_folder_with_one_kept_row_fails_only_under_strict(tmp_path, capsys):
+def test_real_folder_with_quarantined_rows_fails_only_under_strict(tmp_path, capsys):
     real("oneroster-fixtures")
-    folder = "oneroster-fixtures/oat-sa_OneRosterv1p1BaseCSV"
+    folder = "oneroster-fixtures/catalyst_Test_full_data_set_v1p1"  # staff rows set aside
     assert main(["clean", str(REAL / folder), "--out", str(tmp_path / "a"), "--quiet"]) == 0
     assert main(["clean", str(REAL / folder), "--out", str(tmp_path / "b"), "--quiet",
                  "--strict"]) == 1

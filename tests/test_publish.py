@@ -87,3 +87,19 @@ def test_any_count_table_comes_out_publishable(rows, columns, k, data):
         column_shown = shown[column].iloc[:-1]
         keep = column_shown.notna()
         assert (column_shown[keep].astype(int) == truth[column][keep.to_numpy()]).all()
+
+
+def test_students_without_a_grade_are_counted_not_dropped():
+    from engagement.cleaning import load
+    from engagement.metrics import reachability
+    from engagement.publish import families_by_contact
+
+    tables = dict(load(SAMPLE).tables)
+    students = tables["students"].copy()
+    students.loc[students.index[:300], "grade_level"] = pd.NA  # as OneRoster may leave it
+    tables["students"] = students
+    families = families_by_contact(tables)
+    assert int(families.to_numpy().sum()) == len(students)
+    assert "not given" in families.index.get_level_values("grade_level")
+    reach = reachability(tables["contacts"], students)
+    assert int(reach["n_families"].sum()) == len(students)

@@ -41,8 +41,11 @@ def test_school_data_sync_classic_uk():
 
 def test_school_data_sync_minimal_set_has_no_grades():
     dataset = clean_folder(REAL / "sds-v1-min")
-    assert balanced(dataset) and len(dataset.students) == 0
-    assert dataset.quarantine["reason"].str.startswith("no grade level").sum() == 22
+    assert balanced(dataset) and dataset.quarantine.empty
+    assert len(dataset.students) == 22 and dataset.students["grade_level"].isna().all()
+    assert len(dataset.enrollments) == 44
+    fixes = {k: v for a in dataset.report.accounts for k, v in a.fixes.items()}
+    assert fixes["students_without_grade_level"] == 22
 
 
 def test_school_data_sync_2_1_is_read_as_oneroster_without_a_manifest():

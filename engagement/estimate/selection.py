@@ -10,7 +10,7 @@ import pandas as pd
 from engagement.estimate.design import PERSONAL_CHANNELS, Design
 from engagement.estimate.events import Prepared, _day_keys, _flags, events_of_mode
 from engagement.estimate.inference import _mean_ci, _wilson
-from engagement.metrics import Timeline, result_flags
+from engagement.metrics import Timeline, by_grade, result_flags
 
 
 def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
@@ -79,7 +79,8 @@ def invitations(tables: dict[str, pd.DataFrame], *, design: Design | None = None
     Each family's first booking per conference day counts once; a rescheduled meeting
     counts as attended if the later one was."""
     design = design or Design()
-    conf = tables["conferences"].merge(tables["students"][["student_id", "grade_level"]],
+    conf = tables["conferences"].merge(by_grade(tables["students"])[["student_id",
+                                                                     "grade_level"]],
                                        on="student_id", how="left")
     conf = conf[conf["invited_via"].notna() & (conf["status"] != "cancelled")]
     conf = conf.assign(
