@@ -311,7 +311,8 @@ def _column(f: pd.DataFrame, name: str) -> pd.Series:
 
 def _clean_students(batch: _Batch) -> None:
     f = batch.frame
-    ids, changed = normalise_ids(f["student_id"])
+    # A roster may give only the student number: it is then the id.
+    ids, changed = normalise_ids(_column(f, "student_id").fillna(_column(f, "student_number")))
     batch.account.add_fix("ids_float_artefacts_removed", changed)
     grade = _column(f, "grade_level").astype("str").str.strip().str.upper()
     grade = grade.replace({"KG": "0", "K": "0", "TK": "0", "PK": "-1", "PR": "-1", "PREK": "-1",

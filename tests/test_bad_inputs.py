@@ -238,6 +238,25 @@ case("a gradebook whose section is on no roster takes its students' school",
      lambda d: len(d.results) == 2 and set(d.assignments["school_id"]) == {"101"}
      and fixed("school_taken_from_class_roster", 1)(d))
 
+# -- headers and values that guessed wrong
+case("a roster with only a Student Number",
+     {"students.csv": "Student Number,School,Grade\n000123,101,7\n000124,101,8\n"},
+     lambda d: sorted(d.students["student_id"]) == ["000123", "000124"])
+case("Grade in a results sheet is the mark",
+     {**results(), "results.csv": "Student ID,Assignment ID,Grade\n000123,A1,17\n"},
+     result(score=17.0, score_pct=0.85))
+case("a literal null is blank, not an unknown spelling",
+     contacts("000123,2025-10-01,Phone,NULL,null,,"),
+     lambda d: only_contact(initiator="unknown", purpose="unknown")(d)
+     and not account(d).unknown_spellings)
+
+case("a quote never closed does not swallow the lines after it",
+     contacts('000123,2025-10-01,Phone,Teacher,Missing work,reached,"called about the essay',
+              *(f"120034,2025-10-{d:02d},Phone,Teacher,Missing work,reached,ok"
+                for d in range(2, 32))),
+     lambda d: account(d).rows_in == 31 and len(d.contacts) == 30
+     and quarantined_because(r"^line 2 opens a quote")(d))
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name, tmp_path):

@@ -122,7 +122,8 @@ TABLE_SYNONYMS: dict[str, dict[str, str]] = {
                     "staff id": "teacher_id", "teacher name": "teacher_id",
                     "staff": "teacher_id"},
     "assignments": {"category": "category", "type": "category"},
-    "results": {"status": "status", "result": "score"},
+    # In a results sheet "Grade" is the mark given, not the grade level.
+    "results": {"status": "status", "result": "score", "grade": "score", "mark": "score"},
     "conferences": {"type": "format"},
 }
 

@@ -29,6 +29,10 @@ TRACE_COLUMNS = ("source_file", "source_row", "reader_issue")
 _LINE_BREAK = r"\r\n|\r|\n"
 
 
+#: Cells that mean "no value": blank, and the literal null that database exports write.
+NULL_WORDS = ("", "NULL", "null")
+
+
 class ReadError(ValueError):
     """A file cannot be read; the message names the file and the fix."""
 
@@ -131,6 +135,22 @@ def _line_numbers(frame: pd.DataFrame, header_breaks: int,
     return (2 + header_breaks + position + earlier).astype("Int64")
 
 
+def _close_unterminated_quote(text: str) -> tuple[str, int]:
+    """A quote opened and never closed would make every line after it part of one value.
+    Returns the text with that quote taken out (the last quote of the line where the
+    count of quotes last turned odd) and that line's number (0 when all quotes close)."""
+    if text.count('"') % 2 == 0:
+        return text, 0
+    lines = text.splitlines(keepends=True)
+    odd = np.cumsum([line.count('"') for line in lines]) % 2  # one number per line
+    opened = np.flatnonzero((odd == 1) & (np.r_[0, odd[:-1]] == 0))
+    at = int(opened[-1])
+    line = lines[at]
+    cut = line.rindex('"')
+    lines[at] = line[:cut] + line[cut + 1:]
+    return "".join(lines), at + 1
+
+
 def read_table_text(path: str | Path, *, name: str | None = None,
                     delimiter: str | None = None, encoding: str | None = None) -> pd.DataFrame:
     """Read a delimited text file as all-text columns with file and line numbers.
@@ -172,6 +192,7 @@ def read_table_text(path: str | Path, *, name: str | None = None,
     if not text.strip():
         raise ReadError(f"{name} is empty: no header line. Export the table again with "
                         "its header row.")
+    text, unterminated = _close_unterminated_quote(text)
     header = _first_line(text)
     sep = delimiter or sniff_delimiter(header)
     try:
@@ -198,9 +219,14 @@ def read_table_text(path: str | Path, *, name: str | None = None,
     header_breaks = int(pd.Series(list(frame.columns), dtype="str")
                         .str.count(_LINE_BREAK).sum())
     rows = _line_numbers(frame, header_breaks)
-    frame = frame.mask(frame == "")
+    frame = frame.mask(frame.isin(NULL_WORDS))
     frame["source_file"] = file_column(name, frame.index)
     frame["source_row"] = rows
+    if unterminated:
+        frame["reader_issue"] = issue_where(
+            rows.eq(unterminated), f'line {unterminated} opens a quote (") that is never '
+            "closed; it was read as if the quote were not there, so that the lines after "
+            "it stay records of their own. Close the quote (or remove it) and export again")
     frame.attrs.update(encoding=used, delimiter=sep)
     return frame
 
@@ -222,6 +248,8 @@ def _read_with_arrow(raw: bytes, *, name: str, delimiter: str | None,
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None
     body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+    if body.count(b'"') % 2:
+        return None  # a quote never closed: the careful path keeps the lines after it
     end = len(body) - (2 if body.endswith(b"\r\n") else 1 if body.endswith((b"\n", b"\r")) else 0)
     last = memoryview(body)[:end]
     if last[-1:] in (b"\n", b"\r") or re.search(rb"\n[ \t]*\r?\n|\r[ \t]*\r", last):
@@ -243,7 +271,7 @@ def _read_with_arrow(raw: bytes, *, name: str, delimiter: str | None,
             parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names}, strings_can_be_null=True,
-                quoted_strings_can_be_null=True, null_values=[""]))
+                quoted_strings_can_be_null=True, null_values=list(NULL_WORDS)))
     except (pa.ArrowInvalid, pa.ArrowKeyError):
         return None
     text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -339,7 +367,9 @@ def make_reading(frame: pd.DataFrame, *, file: str, kind: str, table: str,
     out["source_file"] = file_column(file, frame.index)
     out["source_row"] = column_or_na(frame, "source_row").astype("Int64")
     blank = issue_where(blank_rows(frame), "blank line")
-    reasons = [blank] if issue is None else [blank, issue]
+    reasons = [blank, column_or_na(frame, "reader_issue").astype("str")]
+    if issue is not None:
+        reasons.append(issue)
     out["reader_issue"] = first_issue(*reasons)
     return Reading(file=file, kind=kind, table=table, frame=out.reset_index(drop=True))
 
