@@ -89,6 +89,13 @@ case("utf-8 with BOM", "\ufeff" + contacts("000123," + OK), kept(1))
 case("utf-16 from Excel (tab separated)", utf16(contacts("000123," + OK)), kept(1))
 case("windows-1252 accents", contacts("000123,2025-10-01,Phone,Teacher,Missing work,reached,"
                                       "Hélène est là").encode("cp1252"), kept(1))
+case("UTF-16 without a byte-order mark",
+     contacts("000123," + OK).replace(",", "\t").encode("utf-16-le"), kept(1))
+case("one stray Windows byte in a UTF-8 file leaves the other accents alone",
+     contacts("Hélène Bélanger," + OK, "John Smyth,2025-10-02,Phone,Teacher,Missing work,"
+              "reached,the teacherXs note", head=HEAD.replace("Student Number", "Student")
+              ).encode("utf-8").replace(b"teacherXs", b"teacher\x92s"),
+     lambda d: sorted(d.contacts["student_id"]) == ["000123", "120034"])
 case("semicolon separated", contacts("000123," + OK).replace(",", ";"), kept(1))
 case("pipe separated", contacts("000123," + OK).replace(",", "|"), kept(1))
 case("CR-only line ends", contacts("000123," + OK, "120034," + OK).replace("\n", "\r"), kept(2))

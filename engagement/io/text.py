@@ -87,14 +87,48 @@ def decode_bytes(raw: bytes, *, name: str, encoding: str | None = None) -> tuple
             except UnicodeDecodeError as err:
                 raise ReadError(f"{name} starts with a {codec} byte-order mark but is not "
                                 f"valid {codec} ({err}). Re-save it as UTF-8.") from None
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        try:
+            return raw.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        # Five bytes are undefined in cp1252; latin-1 keeps them instead of failing.
-        try:
-            return raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            return raw.decode("latin-1"), "latin-1"
+        pass
+    # Mostly UTF-8 with a stray Windows byte or two (a value pasted from another file):
+    # only those bytes are read as Windows-1252, not every accented name of the file.
+    valid = len(re.findall(rb"[\xc2-\xf4][\x80-\xbf]+", raw))
+    stray = raw.decode("utf-8", errors="replace").count("\ufffd")
+    if valid > stray:
+        return raw.decode("utf-8", errors="engagement-cp1252"), "utf-8 (with Windows bytes)"
+    # Five bytes are undefined in cp1252; latin-1 keeps them instead of failing.
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _as_cp1252(err: UnicodeDecodeError) -> tuple[str, int]:
+    return err.object[err.start:err.end].decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("engagement-cp1252", _as_cp1252)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark, told by its zero bytes: mostly ASCII text
+    has a zero in every other byte (odd positions: little-endian)."""
+    head = raw[:4096]
+    if len(head) < 4 or head.count(0) < len(head) // 4:
+        return None
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd > 3 * even:
+        return "utf-16-le"
+    if even > 3 * odd:
+        return "utf-16-be"
+    return None
 
 
 def sniff_delimiter(header: str) -> str:
