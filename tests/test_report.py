@@ -38,7 +38,7 @@ def _raw_people() -> tuple[set[str], set[str], set[str]]:
     names = set(students["givenName"] + " " + students["familyName"]) | set(
         students["familyName"] + ", " + students["givenName"])
     numbers = set(students["identifier"].dropna()) | set(students["sourcedId"])
-    log = pd.read_excel(SAMPLE / "contact_log_101.xlsx", dtype="str")
+    log = pd.read_excel(SAMPLE / "contact_log_101.xlsx", dtype="str", engine="openpyxl")
     powerschool = pd.read_csv(SAMPLE / "powerschool_log.csv", dtype="str")
     notes = set(log["Notes"].dropna()) | set(powerschool["Entry"].dropna())
     return names, numbers, {n for n in notes if len(n) >= 12}

@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from engagement.io.format import Format, Head
-from engagement.io.text import Reading, column, read_table_text
+from engagement.io.generic import read_table
+from engagement.io.text import Reading, column
 from engagement.io.wide import Gradebook, melt
 
 KIND = "blackboard-gradebook"
@@ -21,12 +22,13 @@ _ITEM = re.compile(r"^(?P<title>.+?) \[Total Pts: (?P<upto>up to )?(?P<points>[\
 
 
 def read_blackboard_gradebook(path: str | Path, *, name: str | None = None,
-                              class_id: str | None = None) -> list[Reading]:
+                              class_id: str | None = None, sheet: str | None = None
+                              ) -> list[Reading]:
     """Results and assignments from a Grade Center download; computed columns
     ("up to" points: totals, weighted totals) are not assignments. The class is
     ``class_id``, else the file's name."""
     path = Path(path)
-    frame = read_table_text(path, name=name)
+    frame = read_table(path, name=name, sheet=sheet)
     items = [(str(c), m) for c in frame.columns
              if (m := _ITEM.match(str(c).strip())) and not m["upto"]]
     course = class_id or path.stem
@@ -51,4 +53,5 @@ def recognise(head: Head) -> float:
 
 
 FORMAT = Format("blackboard", "Blackboard Grade Center download", recognise,
-                lambda path, name, config: read_blackboard_gradebook(path, name=name))
+                lambda path, name, config, sheet: read_blackboard_gradebook(
+                    path, name=name, sheet=sheet))

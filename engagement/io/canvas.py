@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from engagement.io.format import Format, Head
+from engagement.io.generic import read_table
 from engagement.io.text import (
     Reading,
     blank_rows,
@@ -21,7 +22,6 @@ from engagement.io.text import (
     first_issue,
     has_column,
     issue_where,
-    read_table_text,
 )
 from engagement.io.wide import Gradebook, melt
 
@@ -92,8 +92,8 @@ def _row_issues(frame: pd.DataFrame, meta: pd.Series) -> pd.Series:
 
 
 def read_canvas_gradebook(path: str | Path, *, class_id: str | None = None,
-                          school_id: str | None = None, name: str | None = None
-                          ) -> list[Reading]:
+                          school_id: str | None = None, name: str | None = None,
+                          sheet: str | None = None) -> list[Reading]:
     """Read a Canvas gradebook export into results (long) and assignments.
 
     Parameters
@@ -129,7 +129,7 @@ def read_canvas_gradebook(path: str | Path, *, class_id: str | None = None,
     Student View account) is a reader issue.
     """
     path = Path(path)
-    frame = read_table_text(path, name=name)
+    frame = read_table(path, name=name, sheet=sheet)
     names = assignment_columns(frame)
     ids, titles = _assignment_ids(names)
     meta = _meta_kind(frame)
@@ -162,4 +162,5 @@ def recognise(head: Head) -> float:
 
 
 FORMAT = Format("canvas", "Canvas gradebook export", recognise,
-                lambda path, name, config: read_canvas_gradebook(path, name=name))
+                lambda path, name, config, sheet: read_canvas_gradebook(
+                    path, name=name, sheet=sheet))

@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 
 from engagement.io.format import Format, Head
-from engagement.io.text import Reading, column, read_table_text
+from engagement.io.generic import read_table
+from engagement.io.text import Reading, column
 from engagement.io.wide import Gradebook, class_ids, melt
 
 KIND = "d2l-gradebook"
@@ -27,11 +28,11 @@ def _id(values):
 
 
 def read_d2l_gradebook(path: str | Path, *, name: str | None = None,
-                       class_id: str | None = None) -> list[Reading]:
+                       class_id: str | None = None, sheet: str | None = None) -> list[Reading]:
     """Results and assignments from a Brightspace grade export; the class is
     ``class_id``, else the file's name; an assignment's id is its title in that class."""
     path = Path(path)
-    frame = read_table_text(path, name=name)
+    frame = read_table(path, name=name, sheet=sheet)
     items = [(str(c), m) for c in frame.columns if (m := _ITEM.match(str(c).strip()))]
     titles = [m["title"].strip() for _, m in items]
     points = [(p["points"] if (p := _MAX.search(m["meta"] or "")) else None) for _, m in items]
@@ -58,4 +59,5 @@ def recognise(head: Head) -> float:
 
 
 FORMAT = Format("d2l", "D2L Brightspace grade export", recognise,
-                lambda path, name, config: read_d2l_gradebook(path, name=name))
+                lambda path, name, config, sheet: read_d2l_gradebook(
+                    path, name=name, sheet=sheet))

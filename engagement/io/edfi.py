@@ -230,8 +230,10 @@ def recognise(head: Head) -> float:
     """JSON (the API's resources), or a CSV with Ed-Fi's identifiers."""
     if head.suffix == ".json":
         return 0.8
+    if head.workbook:  # read as text only
+        return 0.0
     return 0.9 if head.header & _EDFI_HEADERS else 0.0
 
 
 FORMAT = Format("edfi", "Ed-Fi records (students, gradebook entries, submissions)",
-                recognise, lambda path, name, config: read_edfi(path, name=name))
+                recognise, lambda path, name, config, sheet: read_edfi(path, name=name))

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engagement.io.format import Bundle
+from engagement.io.format import Bundle, head_rows, is_workbook, sheets_of
+from engagement.io.generic import TABLE_SUFFIXES
 from engagement.io.registry import bundle_of, candidates
 from engagement.io.text import ReadError, Reading, file_column
 
@@ -79,9 +80,36 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
                 out.append(FileRead(relative))  # a bundle file engagement does not use
         elif _skipped(file):
             out.append(FileRead(relative))  # documentation: listed by name alone
+        elif file.suffix.lower() in TABLE_SUFFIXES and is_workbook(file):
+            out += _read_workbook(file, relative, config)
         else:
             out.append(_read_file(file, relative, config))
     return out
+
+
+def _read_workbook(file: Path, relative: str, config: Mapping[str, Any]) -> list[FileRead]:
+    """Every sheet of a workbook on its own, named "file [sheet]" when there are several
+    (an instructions sheet beside the table is passed over with its reason)."""
+    try:
+        sheets = sheets_of(file)
+    except Exception as err:  # noqa: BLE001 - encrypted, truncated, not a workbook
+        return [_failed(FileRead(relative), err)]
+    if len(sheets) == 1:
+        return [_read_file(file, relative, config)]
+    out = []
+    for sheet in sheets:
+        name = f"{relative} [{sheet}]"
+        empty = not _guarded_head(file, sheet)
+        out.append(FileRead(name) if empty else _read_file(file, name, config, sheet))
+    return out
+
+
+def _guarded_head(file: Path, sheet: str) -> bool:
+    """Whether a sheet holds anything (an unreadable one is left to its reader to say)."""
+    try:
+        return bool(head_rows(file, sheet))
+    except Exception:  # noqa: BLE001
+        return True
 
 
 def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
@@ -121,18 +149,19 @@ def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
     return readings, skipped
 
 
-def _read_file(file: Path, relative: str, config: Mapping[str, Any]) -> FileRead:
+def _read_file(file: Path, relative: str, config: Mapping[str, Any],
+               sheet: str | None = None) -> FileRead:
     try:
-        found = candidates(file)
+        found = candidates(file, sheet)
     except Exception as err:  # noqa: BLE001 - an unreadable head costs this file only
         return _failed(FileRead(relative), err)
     if not found:
         return FileRead(relative, reason=(
             f"{relative}: not a kind of file engagement reads ({file.suffix or 'no extension'})"
-            "; exports are CSV, TXT, TSV, XLSX or Ed-Fi JSON"))
+            "; exports are CSV, TXT, TSV, XLSX, XLS, ODS or Ed-Fi JSON"))
     (chosen, confidence), *others = found
     entry = FileRead(relative, chosen.name, confidence, others[0][0].name if others else "")
-    entry = _guarded(entry, chosen.read, file, relative, config)
+    entry = _guarded(entry, chosen.read, file, relative, config, sheet)
     if not entry.readings and not entry.reason:
         entry.reason = (f"{relative}: read as {chosen.description}, but it holds nothing "
                         "engagement uses")

@@ -25,6 +25,8 @@ class Head:
 
     path: Path
     lines: list[list[str]]
+    sheet: str | None = None
+    workbook: bool = False
 
     @property
     def suffix(self) -> str:
@@ -44,12 +46,13 @@ class Head:
 @dataclass(frozen=True)
 class Format:
     """One source format: ``recognise(head)`` gives 0 (not this) to 1 (certainly this);
-    ``read(path, name, config)`` returns its readings (``config``: engagement.toml)."""
+    ``read(path, name, config, sheet)`` returns its readings (``config``:
+    engagement.toml; ``sheet``: the workbook sheet, None for text)."""
 
     name: str
     description: str
     recognise: Callable[[Head], float]
-    read: Callable[[Path, str, Mapping[str, Any]], list[Reading]]
+    read: Callable[[Path, str, Mapping[str, Any], str | None], list[Reading]]
 
 
 @dataclass(frozen=True)
@@ -92,29 +95,61 @@ def head_lines(path: Path, count: int = 3) -> list[list[str]]:
     return [[c.strip() for c in row] for row in csv.reader(lines, delimiter=sep)]
 
 
-def head_rows(path: Path, count: int = 3) -> list[list[str]]:
-    """The first ``count`` non-empty rows of a workbook's first sheet, as stripped text
-    (read-only: the rest of the sheet is not loaded)."""
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = []
-        for row in workbook.worksheets[0].iter_rows(values_only=True):
-            cells = ["" if v is None else str(v).strip() for v in row]
-            if any(cells):
-                rows.append(cells)
-            if len(rows) == count:
-                break
-        return rows
-    finally:
-        workbook.close()
+#: Workbooks: every sheet is read on its own.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (xlsx, ods), OLE (xls)
 
 
-def head_of(path: Path) -> Head:
+def is_workbook(path: Path) -> bool:
+    """Whether a file is a workbook, by its first bytes, whatever its name says: a
+    "CSV" that is really xlsx and an ".xls" that is really text are both common."""
+    with open(path, "rb") as handle:
+        return handle.read(4) in _WORKBOOK_MAGIC
+
+
+def sheet_rows(path: Path, sheet: str | None = None):
+    """The rows of a workbook sheet (the first by default) as lists of cell values,
+    read lazily (python-calamine: xlsx, xls and ods alike)."""
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    return workbook.get_sheet_by_name(sheet or workbook.sheet_names[0]).iter_rows()
+
+
+def sheets_of(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+
+
+def head_rows(path: Path, sheet: str | None = None, count: int = 3) -> list[list[str]]:
+    """The header and first rows of a workbook sheet, as stripped text: the first
+    ``count`` rows from the header on (see ``header_index``)."""
+    rows = []
+    for row in sheet_rows(path, sheet):
+        rows.append(["" if v is None else str(v).strip() for v in row])
+        if len(rows) >= 20 + count:
+            break
+    top = header_index([sum(bool(c) for c in r) for r in rows])
+    return rows[top:top + count] if top is not None else []
+
+
+def header_index(filled: list[int]) -> int | None:
+    """Which of a sheet's first rows is its header, from how many cells each fills: the
+    first row at least half as full as the fullest of the first 20, so that a title, a
+    date line or a blank row above the table is not taken for it."""
+    widest = max(filled[:20], default=0)
+    if widest == 0:
+        return None
+    return next(i for i, n in enumerate(filled) if n >= max(1, widest / 2))
+
+
+def head_of(path: Path, sheet: str | None = None) -> Head:
     suffix = path.suffix.lower()
     if suffix == ".json":
         return Head(path, [])
-    lines = head_rows(path) if suffix in (".xlsx", ".xlsm") else head_lines(path)
+    workbook = is_workbook(path)
+    lines = head_rows(path, sheet) if workbook else head_lines(path)
     # A no-break space (French typography, Excel) reads as a space.
-    return Head(path, [[c.replace("\xa0", " ") for c in row] for row in lines])
+    return Head(path, [[c.replace("\xa0", " ") for c in row] for row in lines], sheet,
+                workbook)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from engagement.io.format import Format, Head
+from engagement.io.format import WORKBOOK_SUFFIXES, Format, Head, header_index, is_workbook
 from engagement.io.text import (
     ReadError,
     Reading,
@@ -332,12 +332,23 @@ def _excel_text(values: pd.Series) -> pd.Series:
     return out.mask(out == "").astype("str")
 
 
+def _is_xlsx(path: Path) -> bool:
+    """An Office Open XML workbook (a zip holding xl/workbook.xml), not .ods or .xls."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(n.startswith("xl/") for n in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def read_excel_text(path: Path, *, name: str, sheet: str | int | None = None) -> pd.DataFrame:
     """An Excel sheet as all-text columns, like :func:`read_table_text`.
 
-    The header is the first non-empty row; ``source_row`` is the Excel row
-    number (the header's row = 1 when the sheet starts at the top). Empty rows
-    between records are kept (all NA); empty rows above the header are not records.
+    The header is the first row at least half as full as the fullest of the first 20
+    (a title or a date line above the table is not a record); ``source_row`` is the
+    Excel row number. Empty rows between records are kept (all NA).
     """
     if not path.is_file():
         raise ReadError(f"{name} not found at {path}. Check the folder and file name.")
@@ -346,8 +357,10 @@ def read_excel_text(path: Path, *, name: str, sheet: str | int | None = None) ->
             for message in _OPENPYXL_NOISE:
                 warnings.filterwarnings("ignore", message=message, category=UserWarning,
                                         module="openpyxl")
+            # openpyxl for today's workbooks; calamine reads old .xls and .ods too.
+            engine = "openpyxl" if _is_xlsx(path) else "calamine"
             raw = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None,
-                                dtype=object, na_filter=False, engine="openpyxl")
+                                dtype=object, na_filter=False, engine=engine)
     except (ValueError, KeyError, OSError) as err:
         raise ReadError(f"{name} cannot be read as an Excel workbook ({err}). Open it in "
                         "Excel and save it again as .xlsx, or export it as CSV.") from None
@@ -356,7 +369,8 @@ def read_excel_text(path: Path, *, name: str, sheet: str | int | None = None) ->
     if not filled.any():
         raise ReadError(f"{name} is empty: no header row. Export the table again with its "
                         "header row.")
-    top = int(filled.to_numpy().argmax())
+    # The header: not a title or a date line above the table (see header_index).
+    top = header_index(text.notna().sum(axis=1).tolist())
     header = text.iloc[top]
     names, seen = [], {}
     for position, value in enumerate(header.tolist()):
@@ -373,10 +387,12 @@ def read_excel_text(path: Path, *, name: str, sheet: str | int | None = None) ->
     return frame
 
 
-def read_table(path: Path, *, name: str | None = None) -> pd.DataFrame:
-    """A text export or the first sheet of a workbook, as all-text columns."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return read_excel_text(path, name=name or path.name)
+def read_table(path: Path, *, name: str | None = None, sheet: str | None = None
+               ) -> pd.DataFrame:
+    """A text export or a sheet of a workbook (the first by default), as all-text
+    columns."""
+    if is_workbook(path):
+        return read_excel_text(path, name=name or path.name, sheet=sheet)
     return read_table_text(path, name=name)
 
 
@@ -436,8 +452,7 @@ def read_generic(path: str | Path, *, table: str | None = None,
     """
     path = Path(path)
     file = name or path.name
-    excel = path.suffix.lower() in (".xlsx", ".xlsm")
-    if excel:
+    if is_workbook(path):
         frame, kind = read_excel_text(path, name=file, sheet=sheet), "generic-xlsx"
     else:
         frame, kind = read_table_text(path, name=file), "generic-csv"
@@ -464,7 +479,7 @@ def mapping_for(relative: str, config_mapping: Mapping[str, Any]) -> dict[str, s
 
 
 #: Extensions read as tables.
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", *WORKBOOK_SUFFIXES)
 
 
 def recognise(head: Head) -> float:
@@ -473,5 +488,6 @@ def recognise(head: Head) -> float:
 
 
 FORMAT = Format("generic", "a table with recognisable column headers", recognise,
-                lambda path, name, config: read_generic(
-                    path, name=name, mapping=mapping_for(name, config.get("mapping") or {})))
+                lambda path, name, config, sheet: read_generic(
+                    path, name=name, sheet=sheet,
+                    mapping=mapping_for(name, config.get("mapping") or {})))

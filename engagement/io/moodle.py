@@ -59,12 +59,13 @@ def _items(headers: list[str]) -> list[tuple[str, str]]:
 
 
 def read_moodle_gradebook(path: str | Path, *, name: str | None = None,
-                          class_id: str | None = None) -> list[Reading]:
+                          class_id: str | None = None, sheet: str | None = None
+                          ) -> list[Reading]:
     """Results and assignments from a Moodle grade export. The class is ``class_id``,
     else the file's name (the export does not name its course); an assignment's id is
     its item name within that class ("ENG10 Grades: Assignment: Essay 1")."""
     path = Path(path)
-    frame = read_table(path, name=name)
+    frame = read_table(path, name=name, sheet=sheet)
     items = _items([str(c) for c in data_columns(frame)])
     course = class_id or path.stem
     typed = [_TYPED.match(item) for _, item in items]
@@ -92,4 +93,5 @@ def recognise(head: Head) -> float:
 
 
 FORMAT = Format("moodle", "Moodle gradebook export", recognise,
-                lambda path, name, config: read_moodle_gradebook(path, name=name))
+                lambda path, name, config, sheet: read_moodle_gradebook(
+                    path, name=name, sheet=sheet))

@@ -190,16 +190,20 @@ def read_powerschool_scores(path: str | Path, *, name: str | None = None) -> lis
 
 
 def _recognise_log(head: Head) -> float:
+    if head.workbook:  # read as text only
+        return 0.0
     return 0.95 if {"logtypeid", "entry_date"} <= head.header else 0.0
 
 
 def _recognise_scores(head: Head) -> float:
+    if head.workbook:  # read as text only
+        return 0.0
     header = head.header
     return 0.95 if "assignmentsectionid" in header and header & {
         "studentsdcid", "scorepoints", "scorepercent", "ismissing"} else 0.0
 
 
-def _read_log(path: Path, name: str, config: Mapping) -> list[Reading]:
+def _read_log(path: Path, name: str, config: Mapping, sheet: None) -> list[Reading]:
     ps = config.get("powerschool") or {}
     codes = ps.get("codes")
     codes = None if codes is None else {k: tuple(v) for k, v in codes.items()}
@@ -211,4 +215,4 @@ LOG_FORMAT = Format("powerschool-log", "PowerSchool log entries (parent contacts
                     _recognise_log, _read_log)
 SCORES_FORMAT = Format("powerschool-scores", "PowerSchool assignment scores",
                        _recognise_scores,
-                       lambda path, name, config: read_powerschool_scores(path, name=name))
+                       lambda path, name, config, sheet: read_powerschool_scores(path, name=name))

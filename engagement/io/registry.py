@@ -41,8 +41,9 @@ def bundle_of(folder: Path, names: set[str]) -> Bundle | None:
     return next((b for b in BUNDLES if b.recognise(folder, names)), None)
 
 
-def candidates(path: Path) -> list[tuple[Format, float]]:
-    """The formats that would take ``path``, most sure first (confidence above 0)."""
-    head = head_of(path)
+def candidates(path: Path, sheet: str | None = None) -> list[tuple[Format, float]]:
+    """The formats that would take ``path`` (a workbook's ``sheet``), most sure first
+    (confidence above 0)."""
+    head = head_of(path, sheet)
     scored = [(f, f.recognise(head)) for f in FORMATS]
     return sorted([(f, c) for f, c in scored if c > 0], key=lambda fc: -fc[1])
