@@ -91,3 +91,43 @@ def test_a_damaged_workbook_is_named_and_the_rest_goes_on(tmp_path):
     dataset = clean_folder(folder)
     assert len(dataset.students) == 2
     assert any(s.startswith("cut.xlsx: ") for s in dataset.report.not_read)
+
+
+def test_a_zip_of_exports_is_read_as_if_unpacked(tmp_path):
+    import shutil
+    import zipfile
+
+    from tests.conftest import SAMPLE
+
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "sis_export.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted((SAMPLE / "oneroster").iterdir()):
+            archive.write(file, f"oneroster/{file.name}")
+        archive.write(SAMPLE / "powerschool_log.csv", "powerschool_log.csv")
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    shutil.copytree(SAMPLE / "oneroster", unpacked / "oneroster")
+    shutil.copy(SAMPLE / "powerschool_log.csv", unpacked)
+    zipped, plain = clean_folder(folder), clean_folder(unpacked)
+    for table in ("students", "enrollments", "results", "contacts"):
+        assert len(zipped.tables[table]) == len(plain.tables[table]) > 0
+    files = {a.file for a in zipped.report.accounts}
+    assert "sis_export.zip/oneroster/users.csv" in files
+    assert "sis_export.zip/powerschool_log.csv" in files
+
+
+def test_a_zip_that_would_write_outside_or_explode_is_not_unpacked(tmp_path):
+    import zipfile
+
+    folder = folder_with(tmp_path)
+    with zipfile.ZipFile(folder / "escape.zip", "w") as archive:
+        archive.writestr("../../outside.csv", "student_id,school_id,grade_level\n9,101,7\n")
+    with zipfile.ZipFile(folder / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("big.csv", "0" * (50 * 2**20))
+    dataset = clean_folder(folder)
+    reasons = "\n".join(dataset.report.not_read)
+    assert "escape.zip: not unpacked: '../../outside.csv' would be written outside" in reasons
+    assert "bomb.zip: not unpacked:" in reasons
+    assert not (tmp_path.parent / "outside.csv").exists()
+    assert len(dataset.students) == 2

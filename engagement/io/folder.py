@@ -80,11 +80,60 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
                 out.append(FileRead(relative))  # a bundle file engagement does not use
         elif _skipped(file):
             out.append(FileRead(relative))  # documentation: listed by name alone
+        elif file.suffix.lower() == ".zip":
+            out += _read_zip(file, relative, config)
         elif file.suffix.lower() in TABLE_SUFFIXES and is_workbook(file):
             out += _read_workbook(file, relative, config)
         else:
             out.append(_read_file(file, relative, config))
     return out
+
+
+#: What a zip of exports may unpack to: more is refused (a zip bomb, or not exports).
+ZIP_MEMBERS, ZIP_BYTES, ZIP_RATIO = 10_000, 8 * 2**30, 200
+
+
+def _read_zip(file: Path, relative: str, config: Mapping[str, Any]) -> list[FileRead]:
+    """The exports in a zip, read as if unpacked beside it ("exports.zip/users.csv").
+    Unpacked into a private temporary folder, and only after every member's path stays
+    inside it and the sizes are those of exports."""
+    import tempfile
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            problem = _zip_problem(members)
+            if problem:
+                return [FileRead(relative, reason=f"{relative}: not unpacked: {problem}")]
+            with tempfile.TemporaryDirectory(prefix="engagement-zip-") as temp:
+                archive.extractall(temp, members)
+                inner = read_files(temp, config=config)
+    except (zipfile.BadZipFile, OSError) as err:
+        return [_failed(FileRead(relative), err)]
+    out = []
+    for entry in inner:
+        name = f"{relative}/{entry.file}"
+        readings = [_relocate(r, relative) for r in entry.readings]
+        reason = entry.reason.replace(entry.file, name, 1) if entry.reason else ""
+        out.append(dataclasses.replace(entry, file=name, readings=readings, reason=reason))
+    return out
+
+
+def _zip_problem(members) -> str:
+    names = [m.filename for m in members]
+    escaping = [n for n in names if n.startswith(("/", "\\")) or ".." in Path(n).parts
+                or ":" in n.split("/")[0]]
+    if escaping:
+        return f"{escaping[0]!r} would be written outside the folder"
+    if len(members) > ZIP_MEMBERS:
+        return f"{len(members):,} files (more than {ZIP_MEMBERS:,})"
+    size = sum(m.file_size for m in members)
+    packed = max(sum(m.compress_size for m in members), 1)
+    if size > ZIP_BYTES or size / packed > ZIP_RATIO:
+        return (f"{size / 2**20:,.0f} MB unpacked from {packed / 2**20:,.1f} MB: larger "
+                "than exports are; unpack it yourself if it is what you meant")
+    return ""
 
 
 def _read_workbook(file: Path, relative: str, config: Mapping[str, Any]) -> list[FileRead]:
