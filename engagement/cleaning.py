@@ -204,8 +204,9 @@ class Roster:
                 ids[rows] = lookup[scored[0][1]]
                 fuzzy += int(rows.sum())
             else:
-                best = "; ".join(f"'{c}' ({s:.2f})" for s, c in scored[:2]) or "none"
-                reasons[rows] = (f"student '{raw}' matches no roster name; closest: {best}. "
+                best = "; ".join(f"'{c}' ({s:.2f})" for s, c in scored[:2])
+                closest = f"closest: {best}" if best else "no roster name is close to it"
+                reasons[rows] = (f"student '{raw}' matches no roster name; {closest}. "
                                  "Fix the name in the file or add the student to the roster")
         reasons[key.isna()] = "no student name or number"
         return ids, reasons, fuzzy

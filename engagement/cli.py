@@ -76,10 +76,15 @@ def _clean(args: argparse.Namespace) -> int:
 
 def _inspect(args: argparse.Namespace) -> int:
     from engagement.cleaning import load_settings
-    from engagement.inspect import inspect_folder, summary
+    from engagement.inspect import inspect_folder, mapping_config, summary
 
     _, options = load_settings(args.config)
     print(summary(inspect_folder(args.raw_dir, config=options)))
+    if args.write_config:
+        args.write_config.write_text(mapping_config(args.raw_dir, config=options),
+                                     encoding="utf-8")
+        print(f"Wrote the column mapping used to {args.write_config}: correct it and run "
+              f"engagement clean {args.raw_dir} --config {args.write_config}")
     return 0
 
 
@@ -269,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "a file would be passed over (nothing is written)")
     p.add_argument("raw_dir", type=Path)
     p.add_argument("--config", type=Path, default=None, help="engagement.toml")
+    p.add_argument("--write-config", type=Path, default=None, metavar="TOML",
+                   help="write the column mapping used for files read by their headers, "
+                        "to correct and pass to clean --config")
     p.set_defaults(run=_inspect)
 
     p = sub.add_parser("analyze", help="estimate how contact relates to completion")

@@ -32,13 +32,35 @@ def inspect_folder(path: str | Path, *, config: dict | None = None) -> pd.DataFr
                                        "rows", "columns", "reason"])
 
 
+def mapping_config(path: str | Path, *, config: dict | None = None) -> str:
+    """engagement.toml's ``[mapping]`` for the files read by their headers: the mapping
+    ``clean`` would use, written out so that a person can correct it and run again."""
+    lines = ["# What engagement read each file's columns as (raw header = canonical column).",
+             "# Correct a line, or set a header to \"\" to leave it out, and run clean again",
+             "# with --config this file.", ""]
+    for entry in read_files(path, config=config):
+        for reading in entry.readings:
+            if not reading.mapping:
+                continue
+            lines.append(f"[mapping.{_quoted(reading.file)}]")
+            lines += [f"{_quoted(raw)} = {_quoted(column)}"
+                      for raw, column in reading.mapping.items()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _quoted(text: str) -> str:
+    """A TOML basic string."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def summary(frame: pd.DataFrame) -> str:
     """The inspection as Markdown: what will be read, then what will not and why."""
     read = frame[frame["table"] != "-"]
     lines = ["# What engagement will read", "",
              "Confidence: how sure a format is, from the file's name and first lines, that "
              "the file is one of its own; `generic`, the reader of last resort, finds a "
-             "table by its column headers.", "",
+             "table by its column headers, surer the more of them it knows.", "",
              "| file | format (confidence; next) | table | rows | columns |",
              "|---|---|---|---:|---|"]
     for r in read.itertuples():

@@ -46,3 +46,21 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path):
     frame = inspect_folder(folder).set_index("file")
     assert "not followed" in frame.loc["roster.csv", "reason"]
     assert frame.loc["roster.csv", "rows"] == 0
+
+
+def test_the_written_mapping_cleans_the_same_and_can_be_corrected(tmp_path, capsys):
+    from engagement.cleaning import clean_folder
+
+    config = tmp_path / "engagement.toml"
+    assert main(["inspect", str(SAMPLE), "--write-config", str(config)]) == 0
+    text = config.read_text(encoding="utf-8")
+    assert '[mapping."powerschool_log.csv"]' not in text  # a format of its own, no mapping
+    assert '"Slot" = "scheduled_at"' in text
+    plain, mapped = clean_folder(SAMPLE), clean_folder(SAMPLE, config=config)
+    for table in plain.tables:
+        assert len(plain.tables[table]) == len(mapped.tables[table])
+    # A correction takes: the conferences' teacher left out.
+    assert mapped.conferences["staff_id"].notna().any()
+    config.write_text(text.replace('"Teacher ID" = "staff_id"', '"Teacher ID" = ""'),
+                      encoding="utf-8")
+    assert clean_folder(SAMPLE, config=config).conferences["staff_id"].isna().all()

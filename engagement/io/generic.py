@@ -10,6 +10,7 @@ like every other reader. Parsing and vocabulary mapping happen in cleaning.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import re
@@ -460,8 +461,9 @@ def read_generic(path: str | Path, *, table: str | None = None,
     table, resolved = resolve_columns(headers, table=table, mapping=mapping, name=file)
     columns = {target: frame[raw].astype("str") for raw, target in resolved.items()}
     issue = issue_where(total_rows(frame), "trailing total row (not a record)")
-    return [make_reading(frame, file=file, kind=kind, table=table, columns=columns,
-                         issue=issue)]
+    reading = make_reading(frame, file=file, kind=kind, table=table, columns=columns,
+                           issue=issue)
+    return [dataclasses.replace(reading, mapping=dict(resolved))]
 
 
 def mapping_for(relative: str, config_mapping: Mapping[str, Any]) -> dict[str, str]:
@@ -473,7 +475,8 @@ def mapping_for(relative: str, config_mapping: Mapping[str, Any]) -> dict[str, s
     out: dict[str, str] = {k: v for k, v in config_mapping.items() if not isinstance(v, Mapping)}
     for pattern, table in config_mapping.items():
         if isinstance(table, Mapping) and (
-                fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(name, pattern)):
+                pattern in (relative, name)  # exactly: "log.xlsx [Contacts]" is no glob
+                or fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(name, pattern)):
             out.update(table)
     return out
 
@@ -483,8 +486,16 @@ TABLE_SUFFIXES = (".csv", ".txt", ".tsv", *WORKBOOK_SUFFIXES)
 
 
 def recognise(head: Head) -> float:
-    """Any table, its columns found by their headers: the reader of last resort."""
-    return 0.1 if head.suffix in TABLE_SUFFIXES else 0.0
+    """Any table, its columns found by their headers: the reader of last resort, surer
+    the more of the headers it knows (0.1 when they fit no table it knows)."""
+    if head.suffix not in TABLE_SUFFIXES:
+        return 0.0
+    headers = head.lines[0] if head.lines else []
+    names = _base_names(headers, {})
+    if not headers or detect_table({v for v in names.values() if v}) is None:
+        return 0.1
+    known = sum(v is not None for v in names.values()) / len(headers)
+    return round(0.5 + 0.4 * known, 2)
 
 
 FORMAT = Format("generic", "a table with recognisable column headers", recognise,

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,12 +55,16 @@ class Reading:
         (categorical: the one file name),
         ``source_row`` (Int64, 1-based physical line, header = 1) and
         ``reader_issue`` (why a record can never be kept; NA when fine).
+    mapping : dict
+        Raw header -> canonical column, for readers that find columns by their headers
+        (what ``engagement inspect --write-config`` writes down).
     """
 
     file: str
     kind: str
     table: str
     frame: pd.DataFrame
+    mapping: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (f"Reading(file={self.file!r}, kind={self.kind!r}, table={self.table!r}, "
