@@ -316,8 +316,10 @@ def _clean_students(batch: _Batch) -> None:
     ids, changed = normalise_ids(_column(f, "student_id").fillna(_column(f, "student_number")))
     batch.account.add_fix("ids_float_artefacts_removed", changed)
     grade = _column(f, "grade_level").astype("str").str.strip().str.upper()
-    grade = grade.replace({"KG": "0", "K": "0", "TK": "0", "PK": "-1", "PR": "-1", "PREK": "-1",
-                           "PRE-K": "-1"})  # CEDS codes too: TK transitional K, PR preschool
+    # CEDS codes too (TK transitional K, PR preschool), and Clever's words.
+    grade = grade.replace({"KG": "0", "K": "0", "TK": "0", "KINDERGARTEN": "0",
+                           "TRANSITIONALKINDERGARTEN": "0", "PK": "-1", "PR": "-1",
+                           "PREK": "-1", "PRE-K": "-1", "PREKINDERGARTEN": "-1"})
     level = pd.to_numeric(grade, errors="coerce")
     given = _column(f, "grade_level").notna()
     batch.account.add_fix("students_without_grade_level", int((~given).sum()))

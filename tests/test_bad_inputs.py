@@ -264,6 +264,15 @@ case("a quote never closed does not swallow the lines after it",
      lambda d: account(d).rows_in == 31 and len(d.contacts) == 30
      and quarantined_because(r"^line 2 opens a quote")(d))
 
+case("Clever's roster files (their documented layout)",
+     {"students.csv": "School_id,Student_id,Student_number,State_id,Last_name,Middle_name,"
+                      "First_name,Grade,Gender\n101,S1,000123,ST1,Bélanger,,Hélène,7,F\n"
+                      "101,S2,120034,ST2,Smyth,,John,Kindergarten,M\n",
+      "enrollments.csv": "School_id,Section_id,Student_id\n101,SEC1,S1\n101,SEC1,S2\n"},
+     lambda d: d.students.set_index("student_id")["grade_level"].to_dict() == {"S1": 7, "S2": 0}
+     and sorted(d.enrollments["student_id"]) == ["S1", "S2"]
+     and set(d.enrollments["class_id"]) == {"SEC1"})
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name, tmp_path):

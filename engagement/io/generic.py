@@ -297,7 +297,8 @@ def resolve_columns(headers: list[str], *, table: str | None = None,
     missing = [alts for alts in REQUIRED[table] if not have & set(alts)]
     if missing:
         need = "; ".join(" or ".join(repr(a) for a in alts) for alts in missing)
-        raise ReadError(f"{name} looks like a {table} table but has no column for {need} "
+        raise ReadError(f"{name} looks like {'an' if table[0] in 'aeiou' else 'a'} {table} "
+                        f"table but has no column for {need} "
                         f"(its headers: {listed}). {_fix(name)}.")
     return table, resolved
 
