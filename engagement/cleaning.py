@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.io.text import Reading
+from engagement.io.wide import STUDENTS_KIND
 from engagement.parsing import (
     distinct,
     map_vocabulary,
@@ -556,6 +557,7 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
     by_table: dict[str, list[_Batch]] = {t: [] for t in TABLES}
     for batch in batches:
         by_table[batch.account.table].append(batch)
+    _students_from_gradebooks(by_table["students"])
     # Re-exported rows are duplicates whatever else is wrong with them.
     _each(batches, lambda b: (b.drop_duplicates(), b.quarantine(b.frame["reader_issue"])))
 
@@ -608,6 +610,38 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
         # unvalidated copy is let go before the next table's is made.
         tables[table] = validate(tables[table], table)
     return Cleaned(tables, quarantine, [b.account for b in batches])
+
+
+#: The school of students no file places in one (a gradebook on its own).
+NO_SCHOOL = "not given"
+
+
+def _students_from_gradebooks(batches: list[_Batch]) -> None:
+    """The students a gradebook lists are the roster only when the folder has no other:
+    beside a roster they are counted as duplicates of it; without one, they are the
+    roster, at a school no file gives (counted as a fix, shown as "not given"), each
+    student once (a student in two gradebooks is a duplicate in the second)."""
+    listed = [b for b in batches if b.account.kind == STUDENTS_KIND]
+    if not listed:
+        return
+    if len(listed) < len(batches):
+        for batch in listed:
+            n = len(batch.frame)
+            batch.account.rows_duplicate += n
+            batch.account.add_fix("students_given_by_the_roster_instead", n)
+            batch.frame = batch.frame.iloc[:0]
+        return
+    seen = pd.Index([], dtype="str")
+    for batch in listed:
+        f = batch.frame
+        again = f["student_id"].isin(seen) & f["student_id"].notna()
+        batch.account.rows_duplicate += int(again.sum())
+        f = f.loc[~again]
+        seen = seen.append(pd.Index(f["student_id"].dropna()))
+        school = f["school_id"]
+        batch.account.add_fix("school_not_given_in_any_file",
+                              int((school.isna() & f["reader_issue"].isna()).sum()))
+        batch.frame = f.assign(school_id=school.fillna(NO_SCHOOL))
 
 
 def _each(batches: list[_Batch], step, *args) -> None:

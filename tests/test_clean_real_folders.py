@@ -84,11 +84,19 @@ def test_edfi_files_without_an_engagement_table_are_named(tmp_path, capsys):
         assert f"{file}: " in skipped
 
 
-def test_a_canvas_gradebook_with_no_roster_is_accounted_for(tmp_path, capsys):
+def test_canvas_gradebooks_with_no_roster_are_their_own_roster(tmp_path, capsys):
     code, report, _ = clean("canvas-gradebook-fixtures", tmp_path, capsys)
-    assert code == 1  # nothing could be kept: the gradebooks name no school
+    assert code == 0
     assert all(f["rows_in"] == f["rows_kept"] + f["rows_duplicate"] + f["rows_quarantined"]
                for f in report["files"])
+    kept = {(f["file"], f["table"]): f["rows_kept"] for f in report["files"]}
+    # 7 students x 2 assignments (less the Points Possible line), and 13 x 15 in pristine;
+    # the third file is the first's course again: its rows repeat keys already read.
+    assert kept[("basic_course_with_sis_login_id.csv", "results")] == 14
+    assert kept[("pristine.RECONSTRUCTED-line-endings.csv", "results")] == 195
+    assert kept[("valid_gradebook_contents_with_last_and_first_names.csv", "results")] == 0
+    students = pd.read_parquet(tmp_path / "students.parquet")
+    assert len(students) == 13 and set(students["school_id"]) == {"not given"}
     assert any(s.startswith("default_gradebook.csv: ") for s in report["skipped"])
 
 

@@ -97,8 +97,10 @@ def test_canvas_fixtures_account_for_every_cell(name):
     path = folder("canvas-gradebook-fixtures") / name
     lines, columns, points_line = CANVAS[name]
     assert data_lines(path) == lines
-    results, assignments = read_canvas_gradebook(path)
-    assert (results.table, assignments.table) == ("results", "assignments")
+    results, assignments, students = read_canvas_gradebook(path)
+    assert (results.table, assignments.table, students.table) == (
+        "results", "assignments", "students")
+    assert len(students.frame) == lines  # every line, students and the Points line
     assert len(results.frame) == lines * columns
     assert len(assignments.frame) == columns
     assert results.frame["source_row"].value_counts().sort_index().tolist() == \
@@ -108,7 +110,7 @@ def test_canvas_fixtures_account_for_every_cell(name):
 
 def test_canvas_pristine_cr_only_file():
     path = folder("canvas-gradebook-fixtures") / "pristine.RECONSTRUCTED-line-endings.csv"
-    results, assignments = read_canvas_gradebook(path)
+    results, assignments, _ = read_canvas_gradebook(path)
     frame = results.frame
     students = frame[frame["reader_issue"].isna()]
     assert len(students) == 13 * 15

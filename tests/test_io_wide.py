@@ -93,3 +93,23 @@ def test_points_and_categories_from_the_headers(tmp_path):
     assert moodle["title"].tolist() == ["Essay 1", "Week 1 quiz"]
     assert moodle["category"].tolist() == ["assignment", "quiz"]
     assert moodle["points_possible"].isna().all()  # Moodle's export does not say
+
+
+def test_a_gradebook_on_its_own_is_its_own_roster(tmp_path):
+    file, content, _ = CASES["moodle"]
+    (tmp_path / file).write_bytes(content)
+    dataset = clean_folder(tmp_path)
+    assert sorted(dataset.students["student_id"]) == ["000123", "120034"]
+    assert set(dataset.students["school_id"]) == {"not given"}
+    assert dataset.students["grade_level"].isna().all()
+    assert len(dataset.results) == 4 and set(dataset.assignments["school_id"]) == {"not given"}
+    fixes = {k: v for a in dataset.report.accounts for k, v in a.fixes.items()}
+    assert fixes["school_not_given_in_any_file"] == 2
+
+
+def test_beside_a_roster_a_gradebooks_students_are_the_rosters(tmp_path):
+    file, content, _ = CASES["moodle"]
+    dataset = clean_folder(folder_with(tmp_path, file, content))
+    listed = next(a for a in dataset.report.accounts if a.file == file and a.table == "students")
+    assert (listed.rows_in, listed.rows_kept, listed.rows_duplicate) == (2, 0, 2)
+    assert set(dataset.students["source_file"].astype(str)) == {"students.csv"}

@@ -49,10 +49,30 @@ def class_ids(class_id: str | None, titles: list[str]) -> list[str]:
     return [f"{class_id}: {t}" if class_id else t for t in titles]
 
 
+#: The ``kind`` of a gradebook's own list of its students: a roster only when the folder
+#: has no other (cleaning decides).
+STUDENTS_KIND = "students listed in a gradebook"
+
+
 def melt(book: Gradebook, file: str) -> list[Reading]:
     """The gradebook's results (a record per student line and assignment column, each
-    student's cells together, in line order) and assignments (a record per column)."""
-    return [_results(book, file), _assignments(book, file)]
+    student's cells together, in line order), assignments (a record per column) and the
+    students it lists (a record per line)."""
+    return [_results(book, file), _assignments(book, file), _students(book, file)]
+
+
+def _students(book: Gradebook, file: str) -> Reading:
+    """Each student line as a roster entry: the school's number for the student when the
+    export gives one (what results are matched on), else the LMS's own id."""
+    frame = book.frame
+    number = book.people.get("student_number", _constant(None, frame.index))
+    own = book.people.get("student_id", _constant(None, frame.index))
+    issue = book.issue if book.issue is not None else _constant(None, frame.index)
+    return make_reading(frame, file=file, kind=STUDENTS_KIND, table="students", columns={
+        "student_id": number.fillna(own),
+        "school_id": _constant(book.school_id, frame.index),
+        "student_name": book.people.get("student_name", _constant(None, frame.index)),
+    }, issue=issue)
 
 
 def _constant(value: str | None, index: pd.Index) -> pd.Series:
