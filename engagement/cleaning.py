@@ -219,8 +219,7 @@ def _student_ids(batch: _Batch, roster: Roster | None) -> None:
     _match_students(batch, roster)
     f = batch.frame
     if roster is not None:
-        school = f["school_id"] if "school_id" in f else pd.Series(pd.NA, index=f.index,
-                                                                    dtype="str")
+        school = _column(f, "school_id")
         # Look up only the rows without a school (map makes a Python string of each id).
         missing = school.isna()
         filled = school.fillna(f.loc[missing, "student_id"].map(roster.school)) \
@@ -233,7 +232,7 @@ def _student_ids(batch: _Batch, roster: Roster | None) -> None:
 def _match_students(batch: _Batch, roster: Roster | None) -> None:
     f = batch.frame
     acc = batch.account
-    ids = f["student_id"] if "student_id" in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    ids = _column(f, "student_id")
     if "student_number" in f and f["student_number"].notna().any():
         ids = f["student_number"].fillna(ids)
     ids, changed = normalise_ids(ids)
@@ -283,7 +282,7 @@ def _times(batch: _Batch, column: str, settings: Settings, *, required: bool) ->
 def _vocab(batch: _Batch, column: str, vocabulary: str, settings: Settings, *,
            required: bool, default: str = "unknown") -> None:
     f = batch.frame
-    raw = f[column] if column in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    raw = _column(f, column)
     values, unknown = map_vocabulary(raw, vocabulary, extra=settings.vocabulary.get(vocabulary))
     batch.unknown(column, unknown)
     if required:
@@ -302,7 +301,7 @@ def _make_ids(batch: _Batch, column: str, prefix: str) -> None:
     """Exports without their own row id get one from the file and line, stable across runs."""
     f = batch.frame
     made = prefix + ":" + f["source_file"].astype("str") + ":" + f["source_row"].astype("str")
-    existing = f[column] if column in f else pd.Series(pd.NA, index=f.index, dtype="str")
+    existing = _column(f, column)
     batch.frame = f.assign(**{column: existing.fillna(made)})
 
 
