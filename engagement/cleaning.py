@@ -29,6 +29,7 @@ from engagement.parsing import (
     restore_leading_zeros,
     spread,
 )
+from engagement.privacy import FREE_TEXT, free_text, markdown_text
 from engagement.schema import COLUMNS, REQUIRED, TABLES, validate
 from engagement.vocabulary import mode_of
 
@@ -92,16 +93,24 @@ class _Batch:
         would otherwise stay in memory until the end of cleaning."""
         self.frame = self.raw = None
 
-    def quarantine(self, reasons: pd.Series) -> None:
-        """Set aside the rows with a reason; keep their original values."""
+    def quarantine(self, reasons: pd.Series, column: str | None = None,
+                   values: pd.Series | None = None) -> None:
+        """Set aside the rows with a reason, the column at fault and its value (the
+        file's own value unless ``values`` are given); keep their original values. A
+        reason never holds the value: what may be shown of it is the output's decision."""
         reasons = reasons.reindex(self.frame.index)
         bad = reasons.notna()
         if bad.any():
-            original = self.raw.loc[self.frame.index[bad]]
+            rows = self.frame.index[bad]
+            original = self.raw.loc[rows]
+            if values is None and column is not None:
+                values = original[column] if column in original else self.frame[column]
+            value = (pd.Series(pd.NA, index=rows, dtype="str") if values is None
+                     else values.reindex(rows).astype("str"))
             self.quarantined.append(pd.DataFrame({
                 "file": self.account.file, "line": original["source_row"],
-                "table": self.account.table, "reason": reasons[bad].astype("str"),
-                "record": _records(original)}))
+                "table": self.account.table, "column": column, "value": value,
+                "reason": reasons[bad].astype("str"), "record": _records(original)}))
             self.frame = self.frame.loc[~bad]
             self.account.rows_quarantined += int(bad.sum())
 
@@ -124,11 +133,18 @@ class _Batch:
         self.account.rows_duplicate += int(dup.sum())
 
     def unknown(self, column: str, spellings: pd.Series) -> None:
-        counts = spellings.dropna().value_counts()
+        """Count the spellings a vocabulary does not know; prose (a note that landed in
+        the column) is counted as free text, never listed."""
+        spellings = spellings.dropna()
+        spellings = spellings.mask(free_text(spellings), FREE_TEXT)
+        counts = spellings.value_counts()
         if len(counts):
             found = self.account.unknown_spellings.setdefault(column, {})
             for spelling, n in counts.items():
                 found[str(spelling)] = found.get(str(spelling), 0) + int(n)
+
+
+QUARANTINE_COLUMNS = ["file", "line", "table", "column", "value", "reason", "record"]
 
 
 def _records(frame: pd.DataFrame) -> pd.Series:
@@ -199,16 +215,17 @@ class Roster:
                             reverse=True)
             rows = left & (key == name) & (school.isna() if pd.isna(school_id)
                                            else school.eq(school_id).fillna(False))
-            raw = names[rows].iloc[0]
             if scored and scored[0][0] >= NAME_MATCH_THRESHOLD and (
                     len(scored) == 1 or scored[0][0] - scored[1][0] > 0.02):
                 ids[rows] = lookup[scored[0][1]]
                 fuzzy += int(rows.sum())
             else:
-                best = "; ".join(f"'{c}' ({s:.2f})" for s, c in scored[:2])
-                closest = f"closest: {best}" if best else "no roster name is close to it"
-                reasons[rows] = (f"student '{raw}' matches no roster name; {closest}. "
-                                 "Fix the name in the file or add the student to the roster")
+                # The candidates are other students' names: their scores only.
+                closest = (f"the closest scores {scored[0][0]:.2f}, under "
+                           f"{NAME_MATCH_THRESHOLD:.2f} or too close to the next"
+                           if scored else "no roster name is close to it")
+                reasons[rows] = (f"the student's name matches no roster name ({closest}); "
+                                 "fix the name in the file or add the student to the roster")
         reasons[key.isna()] = "no student name or number"
         return ids, reasons, fuzzy
 
@@ -249,13 +266,13 @@ def _match_students(batch: _Batch, roster: Roster | None) -> None:
             acc.add_fix("names_matched_exactly", int(need.sum() - reasons.notna().sum() - fuzzy))
             acc.add_fix("names_matched_fuzzy", fuzzy)
             batch.frame = f.assign(student_id=ids)
-            batch.quarantine(reasons)
+            batch.quarantine(reasons, "student_name")
             return
         unknown = ids.notna() & ~roster.knows(ids)
         reasons = pd.Series(pd.NA, index=f.index, dtype="str").mask(
-            unknown, "student '" + ids[unknown].astype("str") + "' is not on the roster")
+            unknown, "the student is not on the roster")
         batch.frame = f.assign(student_id=ids)
-        batch.quarantine(reasons.mask(ids.isna(), "no student id"))
+        batch.quarantine(reasons.mask(ids.isna(), "no student id"), "student_id", ids)
         return
     batch.frame = f.assign(student_id=ids)
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(ids.isna(), "no student id"))
@@ -276,7 +293,7 @@ def _times(batch: _Batch, column: str, settings: Settings, *, required: bool) ->
     if not required:
         reasons = reasons.where(f[column].notna())
     batch.frame = f.assign(**{column: times})
-    batch.quarantine(reasons)
+    batch.quarantine(reasons, column, f[column])
 
 
 def _vocab(batch: _Batch, column: str, vocabulary: str, settings: Settings, *,
@@ -287,12 +304,11 @@ def _vocab(batch: _Batch, column: str, vocabulary: str, settings: Settings, *,
     batch.unknown(column, unknown)
     if required:
         reasons = pd.Series(pd.NA, index=f.index, dtype="str")
-        reasons = reasons.mask(unknown.notna(), f"{column} '" + unknown.astype("str")
-                               + "' is not a known spelling; add it to [vocabulary."
-                               + vocabulary + "] in engagement.toml")
+        reasons = reasons.mask(unknown.notna(), f"not a {column} engagement knows; add the "
+                               f"spelling to [vocabulary.{vocabulary}] in engagement.toml")
         reasons = reasons.mask(raw.isna(), f"no {column}")
         batch.frame = f.assign(**{column: values})
-        batch.quarantine(reasons)
+        batch.quarantine(reasons, column, raw)
     else:
         batch.frame = f.assign(**{column: values.fillna(default)})
 
@@ -325,12 +341,13 @@ def _clean_students(batch: _Batch) -> None:
     batch.account.add_fix("students_without_grade_level", int((~given).sum()))
     reasons = pd.Series(pd.NA, index=f.index, dtype="str")
     reasons = reasons.mask(given & (level.isna() | ~level.between(-1, 12)),
-                           "grade '" + _column(f, "grade_level").astype("str")
-                           + "' is not a grade (expected PK, KG or 1-12)")
+                           "not a grade (expected PK, KG or 1-12)")
     school = _column(f, "school_id")
     reasons = reasons.mask(school.isna(), "no school_id: add the student's school")
     reasons = reasons.mask(ids.isna(), "no student id")
     batch.frame = f.assign(student_id=ids, grade_level=level)
+    bad_grade = reasons.str.startswith("not a grade").fillna(False)
+    batch.quarantine(reasons.where(bad_grade), "grade_level")
     batch.quarantine(reasons)
     batch.frame = batch.frame.assign(grade_level=batch.frame["grade_level"].astype("Int64"))
 
@@ -393,8 +410,7 @@ def _clean_assignments(batch: _Batch, settings: Settings) -> None:
         pd.Series(np.nan, index=f.index), None, pd.Series(False, index=f.index))
     batch.frame = f.assign(points_possible=points)
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        unreadable, "points possible '" + _column(f, "points_possible").astype("str")
-        + "' is not a number"))
+        unreadable, "points possible is not a number"), "points_possible")
     no_due = int(batch.frame["due_at"].isna().sum())
     batch.account.add_fix("assignments_without_due_date", no_due)
 
@@ -457,16 +473,16 @@ def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
     acc.add_fix("scores_removed_from_missing_or_excused_work", int(zero_for_missing.sum()))
     score = score.where(~zero_for_missing)
     score_pct = score_pct.where(~zero_for_missing)
-    reasons = pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        unknown.notna(), "status '" + unknown[unknown.notna()].astype("str")
-        + "' is not a known result status; add it to [vocabulary.result_status]")
-    reasons = reasons.mask(~known_assignment, ("assignment '"
-                           + f.loc[~known_assignment, "assignment_id"].astype("str")
-                           + "' is not in any assignments file").reindex(f.index).fillna(
-                               "no assignment id"))
+    unknown_status = pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        unknown.notna(), "not a result status engagement knows; add the spelling to "
+        "[vocabulary.result_status] in engagement.toml")
+    no_assignment = pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        ~known_assignment, _column(f, "assignment_id").isna().map(
+            {True: "no assignment id", False: "the assignment is not in any assignments file"}))
     batch.frame = f.assign(status=status.astype("str"), score=score.astype("float64"),
                            score_pct=score_pct.astype("float64"))
-    batch.quarantine(reasons)
+    batch.quarantine(unknown_status, "status", unknown)
+    batch.quarantine(no_assignment, "assignment_id")
 
 
 def _handed_in_by_due_day(submitted: pd.Series, due: pd.Series, handed_in: pd.Series,
@@ -527,11 +543,12 @@ def _school_from_roster(batch: _Batch, school_of_class: pd.Series) -> None:
     batch.account.add_fix("school_taken_from_class_roster", int(school.isna().sum()
                                                                 - filled.isna().sum()))
     batch.frame = f.assign(school_id=filled)
+    no_class = _column(f, "class_id").isna()
     batch.quarantine(pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        filled.isna(), ("class '" + _column(f, "class_id").astype("str") + "' is on no "
-                        "roster, so its school is unknown; add the class to the roster or a "
-                        "school_id column").fillna(
-                            "no class: add the class (section) the assignment is set in")))
+        filled.isna(), no_class.map({
+            True: "no class: add the class (section) the assignment is set in",
+            False: "the class is on no roster, so its school is unknown; add the class to "
+                   "the roster or a school_id column"})), "class_id")
 
 
 @dataclass
@@ -602,7 +619,7 @@ def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
         tables[table] = _finish(frame, table)
         del frame
     quarantine = pd.concat([q for b in batches for q in b.quarantined]
-                           or [pd.DataFrame(columns=["file", "line", "table", "reason", "record"])],
+                           or [pd.DataFrame(columns=QUARANTINE_COLUMNS)],
                            ignore_index=True)
     for table in TABLES:
         # One table at a time: validation copies a table's numeric columns, and the
@@ -691,7 +708,7 @@ def _quarantine_keys_from_earlier_files(batches: list[_Batch], table: str) -> No
                 index=batch.frame.index).astype("str")
             batch.quarantine(pd.Series(pd.NA, index=batch.frame.index, dtype="str").mask(
                 here, f"{' and '.join(key)} already read from " + earlier
-                + "; keep one copy of each export"))
+                + "; keep one copy of each export"), key[0])
         start += n
 
 
@@ -707,12 +724,9 @@ def _quarantine_repeated_keys(batch: _Batch, table: str) -> None:
     repeated = batch.frame.duplicated(subset=key, keep="first")
     if not repeated.any():
         return
-    keys = batch.frame.loc[repeated, key[0]].astype("str")
-    for column in key[1:]:
-        keys = keys + ", " + batch.frame.loc[repeated, column].astype("str")
     batch.quarantine(pd.Series(pd.NA, index=batch.frame.index, dtype="str").mask(
-        repeated, f"{' and '.join(key)} (" + keys + ") appears on an earlier line with "
-        "different values; keep one in the export"))
+        repeated, f"{' and '.join(key)} appear on an earlier line with different values; "
+        "keep one in the export"), key[0])
 
 
 TIME_COLUMNS = ("contact_at", "sent_at", "scheduled_at", "assigned_at", "due_at", "submitted_at")
@@ -807,20 +821,25 @@ class CleaningReport:
                  "| file | table | in | kept | duplicate | quarantined |",
                  "|---|---|---:|---:|---:|---:|"]
         for a in self.accounts:
-            lines.append(f"| {a.file} | {a.table} | {a.rows_in:,} | {a.rows_kept:,} | "
-                         f"{a.rows_duplicate:,} | {a.rows_quarantined:,} |")
+            lines.append(f"| {markdown_text(a.file)} | {a.table} | {a.rows_in:,} | "
+                         f"{a.rows_kept:,} | {a.rows_duplicate:,} | {a.rows_quarantined:,} |")
         fixes = [(a.file, k, v) for a in self.accounts for k, v in a.fixes.items()]
         if fixes:
             lines += ["", "## Fixes made", ""]
-            lines += [f"- {file}: {name.replace('_', ' ')}: {n:,}" for file, name, n in fixes]
+            lines += [f"- {markdown_text(file)}: {name.replace('_', ' ')}: {n:,}"
+                      for file, name, n in fixes]
         unknown = [(a.file, col, s, n) for a in self.accounts
                    for col, spellings in a.unknown_spellings.items() for s, n in spellings.items()]
         if unknown:
             lines += ["", "## Spellings engagement does not know (add them to engagement.toml)",
                       ""]
-            lines += [f"- {file}: {col} '{s}': {n:,} row(s)" for file, col, s, n in unknown]
+            lines += [f"- {markdown_text(file)}: free text in column {col}: {n:,} row(s)"
+                      if s == FREE_TEXT else
+                      f"- {markdown_text(file)}: {col} '{markdown_text(s)}': {n:,} row(s)"
+                      for file, col, s, n in unknown]
         if self.skipped:
-            lines += ["", "## Files not read", ""] + [f"- {name}" for name in self.skipped]
+            lines += ["", "## Files not read", ""] + [f"- {markdown_text(name)}"
+                                                      for name in self.skipped]
         return "\n".join(lines) + "\n"
 
     def _repr_markdown_(self) -> str:
@@ -873,36 +892,37 @@ class Dataset:
 
 
 def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Quarantined rows counted by file and reason, with the names and numbers of students
-    in reasons masked: safe to show in a report. The full reasons, line by line, stay in
+    """Quarantined rows counted by file, column and reason: the reasons never hold a
+    value, so this is safe to show in a report. Line by line, they are in
     ``quarantine.csv``."""
     if quarantine.empty:
-        return pd.DataFrame(columns=["file", "reason", "rows"])
-    # Reasons that quote a person: "student 'Ava Smith' matches no roster name...", and
-    # repeated keys that list a student's id: "student_id and assignment_id (344097, ...)".
-    reason = quarantine["reason"].astype("str").str.replace(
-        r"^student '.*?'( is not on the roster| matches no roster name).*$",
-        r"a student\1 (details in quarantine.csv)", regex=True).str.replace(
-        r"^(.*student_(?:id|number).*?) \([^)]*\)", r"\1 (…)", regex=True)
-    return (quarantine.assign(reason=reason).groupby(["file", "reason"]).size()
-            .rename("rows").reset_index().sort_values(["file", "rows"],
-                                                      ascending=[True, False]))
+        return pd.DataFrame(columns=["file", "column", "reason", "rows"])
+    return (quarantine.assign(column=quarantine["column"].fillna("")).groupby(
+        ["file", "column", "reason"]).size().rename("rows").reset_index()
+        .sort_values(["file", "rows"], ascending=[True, False]))
 
 
 def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
                  config: str | Path | None = None, key_file: str | Path | None = None,
                  keep_notes: bool = False, dayfirst: bool | None = None,
-                 progress: bool = False) -> Dataset:
+                 keep_raw_quarantine: bool = False, progress: bool = False) -> Dataset:
     """Read every export in ``raw_dir``, clean it, and (if ``out_dir``) write one Parquet
     file per table, ``quarantine.csv``, ``cleaning_report.json`` and ``cleaning_report.md``.
-    ``progress`` shows a bar per file read (big exports take minutes).
+    ``keep_raw_quarantine`` also writes the quarantined rows as they were read, for the
+    data steward, in a file named as private. ``progress`` shows a bar per file read (big
+    exports take minutes).
 
     Raises ``ValueError`` (a sentence naming the file and the fix) when it cannot
     proceed: a missing folder, no readable file, an undecidable date order.
     """
     from engagement.io import read_folder
-    from engagement.parsing import excel_safe
-    from engagement.privacy import protect, read_key
+    from engagement.privacy import (
+        PRIVATE_QUARANTINE,
+        protect,
+        read_key,
+        share_quarantine,
+        write_csv,
+    )
 
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -912,7 +932,8 @@ def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
     if dayfirst is not None:
         settings.dayfirst = dayfirst
     key = read_key(key_file)
-    readings, skipped = read_folder(raw_dir, config=options, progress=progress)
+    readings, skipped = read_folder(raw_dir, config=options, progress=progress,
+                                    private=[key_file] if key_file is not None else [])
     # The batches hold the only reference to the raw frames, so cleaning frees each
     # file's frames as soon as its table is built (5 GB at 100,000 students).
     batches = [_Batch(r) for r in readings]
@@ -922,13 +943,15 @@ def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
     tables = {t: protect(f, key=key, keep_notes=keep_notes) for t, f in cleaned.tables.items()}
     cleaned.tables.clear()  # the notes column (when dropped) goes with the unprotected tables
     report = CleaningReport(cleaned.accounts, skipped)
-    dataset = Dataset(tables, report, cleaned.quarantine)
+    dataset = Dataset(tables, report, share_quarantine(cleaned.quarantine, key=key))
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in tables.items():
             frame.to_parquet(out / f"{name}.parquet", index=False)
-        excel_safe(cleaned.quarantine).to_csv(out / "quarantine.csv", index=False)
+        write_csv(dataset.quarantine, out / "quarantine.csv")
+        if keep_raw_quarantine:
+            write_csv(cleaned.quarantine, out / PRIVATE_QUARANTINE)
         (out / "cleaning_report.json").write_text(report.to_json(), encoding="utf-8")
         (out / "cleaning_report.md").write_text(report.summary(), encoding="utf-8")
     return dataset

@@ -32,7 +32,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _record(out: Path, data_dir: Path, command: str, parameters: dict, dataset=None,
-            quiet: bool = False) -> None:
+            quiet: bool = False, private: list[Path] = ()) -> None:
     """Write the run record into ``out``; say so if the inputs changed since the last run
     written there."""
     from engagement import manifest
@@ -45,23 +45,31 @@ def _record(out: Path, data_dir: Path, command: str, parameters: dict, dataset=N
                 print("Inputs changed since the last run written here: " + "; ".join(changed))
     report = dataset.report if dataset is not None and dataset.report.accounts else None
     manifest.write(out, manifest.build(data_dir, command=command, parameters=parameters,
-                                       report=report))
+                                       report=report, private=private))
 
 
 def _clean(args: argparse.Namespace) -> int:
     from engagement.cleaning import clean_folder
+    from engagement.privacy import PRIVATE_QUARANTINE, read_key
 
+    pseudonyms = read_key(args.key_file) is not None  # a weak key stops here, before reading
     dataset = clean_folder(args.raw_dir, args.out, config=args.config, key_file=args.key_file,
                            keep_notes=args.keep_notes, dayfirst=args.dayfirst,
+                           keep_raw_quarantine=args.keep_raw_quarantine,
                            progress=not args.quiet)
+    private = [args.key_file] if args.key_file else []
     _record(args.out, args.raw_dir, "clean", {
         "config": str(args.config) if args.config else None, "keep_notes": args.keep_notes,
-        "pseudonyms": args.key_file is not None, "dayfirst": args.dayfirst}, dataset, args.quiet)
+        "pseudonyms": pseudonyms, "dayfirst": args.dayfirst,
+        "keep_raw_quarantine": args.keep_raw_quarantine}, dataset, args.quiet, private)
     report = dataset.report
     if not args.quiet:
         print(report.summary())
         print(f"Wrote {', '.join(dataset.tables)} (Parquet), quarantine.csv and "
               f"cleaning_report.json/.md to {args.out}")
+        if args.keep_raw_quarantine:
+            print(f"{PRIVATE_QUARANTINE} holds the quarantined rows as read, names and ids "
+                  "included: for the data steward only; do not share it")
     if not any(a.rows_kept for a in report.accounts):
         print(f"engagement clean: no row of {args.raw_dir} could be kept; the reasons are "
               f"in {args.out}/cleaning_report.md", file=sys.stderr)
@@ -158,6 +166,7 @@ def _check(args: argparse.Namespace) -> int:
     from engagement.cleaning import load
     from engagement.estimate import Design
     from engagement.findings import check, format_check, read_findings
+    from engagement.privacy import write_csv
     from engagement.results import analyze
 
     claims = read_findings(args.findings)  # a bad file fails before the long part
@@ -167,7 +176,7 @@ def _check(args: argparse.Namespace) -> int:
     table = check(claims, results, dataset.tables)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+        write_csv(table, args.out)
     print(format_check(table, design.confidence))
     # Non-zero unless every claim is reproduced, so a division's own CI can run it.
     return 0 if (table["verdict"] == "reproduced").all() else 1
@@ -261,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a secret key file: ids become keyed pseudonyms (HMAC-SHA256)")
     p.add_argument("--keep-notes", action="store_true",
                    help="keep free-text notes (dropped by default: they name people)")
+    p.add_argument("--keep-raw-quarantine", action="store_true",
+                   help="also write the quarantined rows as read (names, ids) to a private "
+                        "file for the data steward; quarantine.csv never holds them")
     order = p.add_mutually_exclusive_group()
     order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None)
     order.add_argument("--monthfirst", dest="dayfirst", action="store_false")

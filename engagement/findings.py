@@ -18,6 +18,7 @@ import pandas as pd
 from engagement.estimate import ESTIMANDS as ESTIMAND_NAMES
 from engagement.estimate.inference import _mean_ci
 from engagement.metrics import result_flags
+from engagement.privacy import count_text
 from engagement.results import Results
 
 ESTIMANDS = tuple(ESTIMAND_NAMES)
@@ -256,7 +257,7 @@ def format_check(table: pd.DataFrame, confidence: float = 0.95) -> str:
     lines = []
     for r in table.itertuples():
         found = ("—" if pd.isna(r.estimate) else
-                 f"{r.estimate:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}], n = {r.n:,}")
+                 f"{r.estimate:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}], n = {count_text(r.n)}")
         lines.append(f"{r.verdict.upper():<15} {r.id}: claimed {r.claimed}; recomputed "
                      f"{found} ({confidence:.0%} CI); {r.why}.\n{'':16}{r.claim}")
     counts = table["verdict"].value_counts()

@@ -26,7 +26,7 @@ def inspect_folder(path: str | Path, *, config: dict | None = None) -> pd.DataFr
                          "rows": len(reading.frame), "columns": ", ".join(columns),
                          "reason": ""})
         if not entry.readings:
-            rows.append({**base, "table": "-", "rows": 0, "columns": "",
+            rows.append({**base, "table": "-", "rows": 0, "columns": ", ".join(entry.headers),
                          "reason": entry.reason or "documentation, not an export"})
     return pd.DataFrame(rows, columns=["file", "format", "confidence", "runner_up", "table",
                                        "rows", "columns", "reason"])
@@ -69,6 +69,7 @@ def summary(frame: pd.DataFrame) -> str:
     passed = frame[frame["table"] == "-"]
     if len(passed):
         lines += ["", "## Files it will not read", ""]
-        lines += [f"- {r.reason}" if r.reason.startswith(r.file) else f"- {r.file}: {r.reason}"
+        lines += [(f"- {r.reason}" if r.reason.startswith(r.file) else f"- {r.file}: {r.reason}")
+                  + (f" Its headers: {r.columns}." if r.columns else "")
                   for r in passed.itertuples()]
     return "\n".join(lines) + "\n"

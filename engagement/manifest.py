@@ -17,18 +17,25 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from engagement.privacy import looks_like_a_key
+
 NAME = "manifest.json"
 PACKAGES = ("engagement", "pandas", "numpy", "scipy", "pyarrow", "pandera", "matplotlib",
             "openpyxl", "nbclient", "nbconvert")
 
 
-def input_files(folder: str | Path) -> list[dict]:
-    """Every file under ``folder`` (not hidden, not a manifest) with its size and SHA-256."""
+def input_files(folder: str | Path, private: list[str | Path] = ()) -> list[dict]:
+    """Every file under ``folder`` (not hidden, not a manifest) with its size and SHA-256.
+    A secret key (the key file, or a file that looks like one) is left out: its hash
+    would let anyone test guesses of the key."""
     folder = Path(folder)
+    private = {Path(p).resolve() for p in private}
     out = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder)
         if path.name == NAME or any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.resolve() in private or looks_like_a_key(path):
             continue
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
@@ -47,11 +54,12 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def build(data_dir: str | Path, *, command: str, parameters: dict, report=None) -> dict:
+def build(data_dir: str | Path, *, command: str, parameters: dict, report=None,
+          private: list[str | Path] = ()) -> dict:
     """The manifest of one run over ``data_dir``: every input file with its rows (from
     the cleaning ``report``, or a Parquet file's own count), the settings and versions.
     A cleaned folder's own manifest is carried along as ``cleaned_from``."""
-    files = input_files(data_dir)
+    files = input_files(data_dir, private)
     rows = rows_read(report) if report is not None else {}
     for entry in files:
         if entry["file"].endswith(".parquet"):

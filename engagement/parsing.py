@@ -223,13 +223,13 @@ def _parse_distinct(text: pd.Series, rows: np.ndarray, *, timezone, column, file
 
     recognised = is_iso | is_slashed | is_wordy | is_serial
     impossible = recognised & naive.isna() & ~bad_time
+    # The reasons never quote the value: the quarantine shows it beside them, when the
+    # output policy allows (a note in a date column is not repeated).
     reasons = reasons.mask(present & ~recognised,
-                           "date '" + text + f"' is not a date engagement can read (column "
-                           f"'{column}'); write it as YYYY-MM-DD")
-    reasons = reasons.mask(impossible, "date '" + text + f"' is not a calendar date (column "
-                                                         f"'{column}')")
-    reasons = reasons.mask(recognised & bad_time,
-                           "time in '" + text + f"' is not a time of day (column '{column}')")
+                           f"not a date engagement can read (column '{column}'); write it "
+                           "as YYYY-MM-DD")
+    reasons = reasons.mask(impossible, f"not a calendar date (column '{column}')")
+    reasons = reasons.mask(recognised & bad_time, f"not a time of day (column '{column}')")
     reasons = reasons.mask(~present, f"no date (column '{column}' is empty)")
     naive = naive.where(reasons.isna())
 
@@ -339,20 +339,3 @@ def map_vocabulary(raw: pd.Series, vocabulary: str, *,
     values = key.map(table).astype("str")
     unknown = text.where(values.isna() & key.notna() & (key != ""))
     return spread(values, codes, raw.index), spread(unknown, codes, raw.index)
-
-
-def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Escape text cells that a spreadsheet would run as a formula (OWASP CSV injection).
-
-    Only text cells are touched: a real negative number such as '-5' stays a number.
-    """
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
-            continue
-        text = col.astype("str")
-        numeric = pd.to_numeric(text, errors="coerce").notna()
-        risky = text.str.match(r"^[=+\-@\t\r]").fillna(False) & ~numeric
-        out[name] = text.where(~risky, "'" + text)
-    return out

@@ -36,6 +36,7 @@ THEME = {
     "legend.frameon": False,
     "font.size": 10,
     "figure.dpi": 100,
+    "text.parse_math": False,  # a '$' in a school or assignment id is text, not maths
 }
 STATUS_ORDER = ["attended", "rescheduled", "no_show", "cancelled", "declined", "scheduled"]
 ESTIMAND_LABELS = {name: label for name, (_, label) in ESTIMANDS.items()}
@@ -137,8 +138,10 @@ def event_study(curve: pd.DataFrame, effects: pd.DataFrame | None = None, *,
     with the naive before/after drawn beside the matched estimate
     (``results.event_study``, ``results.effects``)."""
     c = curve[curve["mode"] == mode].sort_values("relative_week") if len(curve) else curve
-    if c.empty:
-        ax.text(0.5, 0.5, f"no {mode} contacts to study", ha="center", transform=ax.transAxes)
+    if c.empty or c["contacted"].isna().all():
+        ax.text(0.5, 0.5, f"no {mode} contacts to study" if c.empty else
+                f"{mode} contacts: groups too small to show (privacy)", ha="center",
+                transform=ax.transAxes)
         return ax
     x = c["relative_week"].to_numpy()
     ax.axvspan(-3.5, -0.5, color="#dddddd", alpha=0.5, lw=0)

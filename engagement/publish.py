@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.metrics import by_grade, conference_outcomes, result_flags
-from engagement.privacy import MIN_CELL
+from engagement.privacy import MIN_CELL, check_k, write_csv
 
 HIDDEN = "x"
 TOTAL = "total"
@@ -42,8 +42,7 @@ def hidden_cells(table: pd.DataFrame, *, k: int = MIN_CELL) -> np.ndarray:
     column (with its total) has exactly one hidden cell, which subtraction would recover,
     also hide the smallest other cell in it (a non-zero one when there is one).
     """
-    if k < 6:
-        raise ValueError(f"k={k} is too small to protect students; use 6 or more (default 10)")
+    check_k(k)
     values = table.to_numpy(dtype=float)
     hide = (values > 0) & (values < k)
     changed = True
@@ -140,9 +139,9 @@ def export(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, effects: pd.
     written = []
     for name, build in TABLES.items():
         path = out / f"{name}.csv"
-        suppress_table(build(tables), k=k).reset_index().to_csv(path, index=False)
+        write_csv(suppress_table(build(tables), k=k).reset_index(), path)
         written.append(path)
     path = out / "effects.csv"
-    effects.drop(columns=["caveat"]).to_csv(path, index=False)
+    write_csv(effects.drop(columns=["caveat"]), path)
     (out / "README.md").write_text(README.format(k=k), encoding="utf-8")
     return [*written, path]

@@ -9,17 +9,19 @@ only fills in its parameters, runs it cell by cell (with a progress bar) and exp
 from __future__ import annotations
 
 import html
+import re
 import tempfile
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
-from engagement.privacy import MIN_CELL
+from engagement.privacy import MIN_CELL, check_k, live_markup
 
 TEMPLATE = Path(__file__).with_name("report_template.ipynb")
 STYLE = """
@@ -76,6 +78,9 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
     exporter = HTMLExporter(template_name="basic", exclude_input=True, anchor_link_text="",
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
+    if live := live_markup(body):  # every value was escaped: this would be a bug
+        raise ValueError(f"the report would carry live markup ({', '.join(live[:3])}); "
+                         "nothing was written. Please report this")
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
@@ -85,14 +90,15 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
 def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
                  window_days: int = 21, seed: int = 0, progress: bool = True,
                  school: str | None = None, name: str = "report.html",
-                 school_reports: list[tuple[str, str]] | None = None) -> Path:
+                 school_reports: list[tuple[str, str]] | None = None,
+                 name_staff: bool = True) -> Path:
     """Run the report notebook on ``data_dir`` (raw exports or a cleaned folder) and write
     ``out_dir/name``. Groups under ``k`` (at least 6) are suppressed throughout.
 
     ``school`` narrows the report to one school; ``school_reports`` (school, file name)
-    pairs are linked from a division report."""
-    if k < 6:
-        raise ValueError(f"k={k} is too small to protect students; use 6 or more (default 10)")
+    pairs are linked from a division report. ``name_staff=False`` for pages shared beyond
+    the school: no staff member named, even by id."""
+    check_k(k)
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir} is not a folder; pass the folder that holds the "
@@ -104,7 +110,8 @@ def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL
     nb.cells.insert(at + 1, parameters_cell(
         data_dir=str(data_dir), k=k, window_days=window_days, seed=seed,
         school=None if school is None else str(school),
-        school_reports=[list(pair) for pair in school_reports] if school_reports else None))
+        school_reports=[list(pair) for pair in school_reports] if school_reports else None,
+        name_staff=name_staff))
     run_notebook(nb, workdir=out, progress=progress)
     path = out / name
     title = "Parent contact and assignment completion" + (
@@ -127,12 +134,25 @@ def replicate(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
         clean_folder(data_dir, out / "clean")
         data_dir = out / "clean"
     schools = sorted(load(data_dir).students["school_id"].astype("str").unique())
-    options = {"k": k, "window_days": window_days, "seed": seed, "progress": progress}
-    pages = [build_report(data_dir, out, school=s, name=f"school_{s}.html", **options)
+    # Division staff read these pages: no staff member is named on them.
+    options = {"k": k, "window_days": window_days, "seed": seed, "progress": progress,
+               "name_staff": False}
+    pages = [build_report(data_dir, out, school=s, name=page_name(s), **options)
              for s in tqdm(schools, desc="schools", disable=not progress, leave=False)]
     links = [(s, p.name) for s, p in zip(schools, pages, strict=True)]
     return [build_report(data_dir, out, name="division.html", school_reports=links,
                          **options), *pages]
+
+
+def page_name(school: str) -> str:
+    """A school's page as a file name that is safe on every system and in a link: the id
+    as it is when it is plain letters and digits, else its safe part and a short hash."""
+    import hashlib
+
+    safe = re.sub(r"[^A-Za-z0-9_-]", "", school)[:40]
+    if safe != school or not safe:
+        safe += "-" + hashlib.sha256(school.encode()).hexdigest()[:8]
+    return f"school_{safe}.html"
 
 
 def p_text(p: float) -> str:
@@ -150,7 +170,7 @@ class Table:
         self.frame, self.columns, self.digits, self.k = frame, columns, digits, k
 
     def _format(self, value, suppressed: bool) -> str:
-        if value is None or value != value:  # None, NaN, NA
+        if value is None or value is pd.NA or value != value:  # None, NA, NaN
             return f"< {self.k}" if suppressed else ""
         if isinstance(value, bool):
             return "yes" if value else "no"

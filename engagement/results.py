@@ -39,7 +39,7 @@ from engagement.metrics import (
     week_start,
 )
 from engagement.pooling import pool_schools
-from engagement.privacy import MIN_CELL, suppress
+from engagement.privacy import MIN_CELL, count_text, staff_label, suppress, write_csv
 from engagement.schema import TABLES
 
 EVENT_STUDY_COLUMNS = ["mode", "relative_week", "contacted", "comparison", "difference",
@@ -68,7 +68,7 @@ class Results:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self.frames.items():
-            frame.to_csv(out / f"{name}.csv", index=False)
+            write_csv(frame, out / f"{name}.csv")
         return out
 
     def headline(self) -> pd.DataFrame:
@@ -78,8 +78,10 @@ class Results:
         return rows.set_index("estimand").reindex(
             [h for h in HEADLINE if h in set(rows["estimand"])]).reset_index()
 
-    def findings(self) -> list[str]:
-        """The key findings as plain sentences, each with its interval and its n."""
+    def findings(self, *, staff: bool = True) -> list[str]:
+        """The key findings as plain sentences, each with its interval and its n (counts
+        under k said as "fewer than k"). ``staff=False`` for pages shared beyond the
+        school: no staff member is named, even by id."""
         out = []
         head = self.headline().set_index("estimand")
         # A design whose groups already differed before is not a fair comparison: its
@@ -104,28 +106,31 @@ class Results:
         inv = inv[(inv["level"] == "invitation") & inv["estimate"].notna()]
         if len(inv) == 2:
             parts = [f"{r.estimate:.0f}% when invited by {r.invitation} ({r.ci_level:.0%} CI "
-                     f"{r.ci_low:.0f} to {r.ci_high:.0f}%; n = {r.n:,})"
+                     f"{r.ci_low:.0f} to {r.ci_high:.0f}%; n = {count_text(r.n, self.k)})"
                      for r in inv.itertuples()]
             out.append("Conference attendance: " + "; ".join(parts) + ". Teachers choose whom "
                        "to call, so this is associated with, not caused by, the invitation.")
         curve = self.campaign_hand_in
         for c in self.campaigns.itertuples():
             mine = curve[curve["staff_id"] == c.staff_id]
-            text = (f"A phone campaign: staff member {c.staff_id} contacted {c.n_families} "
+            who = staff_label(c.staff_id) if staff else "a staff member"
+            text = (f"A phone campaign: {who} contacted {c.n_families} "
                     f"families between {c.start:%d %b} and {c.end:%d %b %Y}.")
             contacted = mine[(mine["group"] == "contacted") & mine["handed_in"].notna()]
             if len(contacted):
                 week, last = contacted[contacted["day"] == 7], contacted.iloc[-1]
-                text += (f" Of the {last['n']} contacted students who had not handed in "
-                         f"'{last['assignment']}', {week['handed_in'].iloc[0]:.0f} had within "
-                         f"7 days of the first call and {last['handed_in']:.0f} within "
+                text += (f" Of the {count_text(last['n'], self.k)} contacted students who had "
+                         f"not handed in '{last['assignment']}', "
+                         f"{count_text(week['handed_in'].iloc[0], self.k)} had within 7 days of "
+                         f"the first call and {count_text(last['handed_in'], self.k)} within "
                          f"{last['day']} days.")
             others = mine[(mine["group"] == "not contacted")]
             if len(others) and others["suppressed"].all():
                 text += (f" Fewer than {self.k} students missing it were not called, too few "
                          f"to compare.")
             elif len(others):
-                text += (f" {others['n'].iloc[0]:.0f} students who had not handed it in were "
+                text += (f" {count_text(others['n'].iloc[0], self.k)} students who had not "
+                         "handed it in were "
                          "not called; the staff member chose whom to call, so they are not a "
                          "fair comparison.")
             out.append(text)
@@ -181,7 +186,8 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
         return (f"Weeks after {what.removesuffix(' going out')} went out "
                 f"had completion {row['estimate']:+.1f} points different from weeks after "
                 f"none ({row['ci_level']:.0%} CI {low:+.1f} to {high:+.1f}; "
-                f"{int(row['n_treated']):,} weeks against {int(row['n_comparison']):,}): "
+                f"{count_text(row['n_treated'], k)} weeks against "
+                f"{count_text(row['n_comparison'], k)}): "
                 f"descriptive only, not an effect, since every family gets it in the same "
                 f"week as whatever else that week brings.")
     after = f"the {window} days after"
@@ -191,11 +197,11 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
                 f"{after}")
     else:
         said = "showed no clear association with completion"
-    n = f"{int(row['n_treated']):,} "
+    n = f"{count_text(row['n_treated'], k)} "
     if estimand == "att_conference_attended":
-        n += f"families who attended, against {int(row['n_comparison']):,} who did not"
+        n += f"families who attended, against {count_text(row['n_comparison'], k)} who did not"
     else:
-        n += f"contacts, against {int(row['n_comparison']):,} comparison students"
+        n += f"contacts, against {count_text(row['n_comparison'], k)} comparison students"
     return (f"{what.capitalize()} {said} ({row['ci_level']:.0%} CI {low:+.1f} to {high:+.1f}; "
             f"{n}).")
 
@@ -228,7 +234,7 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
                for m in ("personal", "written")]
     curves = pd.concat([curve for curve, _ in studies if len(curve)]) if any(
         len(curve) for curve, _ in studies) else pd.DataFrame(columns=EVENT_STUDY_COLUMNS)
-    frames["event_study"] = suppress(curves, n="n_treated", k=k, values=[
+    frames["event_study"] = suppress(curves, n=["n_treated", "n_comparison"], k=k, values=[
         "contacted", "comparison", "difference", "ci_low", "ci_high"])
     frames["pretrend"] = pd.DataFrame([check for _, check in studies if check])
     step("event study")
@@ -281,11 +287,15 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     return Results(frames, design, k)
 
 
+#: The groups behind an estimate: it is shown only when each has k or more.
+GROUPS = ["n_treated", "n_comparison"]
+
+
 def effect_frames(table: pd.DataFrame, k: int = MIN_CELL) -> dict[str, pd.DataFrame]:
     """``effects`` and ``effects_by_school`` (pooled, with I² and adjusted p-values) from
     the estimates, small cells suppressed."""
-    return {"effects": suppress(table, n="n_treated", values=_estimates(table), k=k),
-            "effects_by_school": suppress(pool_schools(table), n="n_treated", k=k,
+    return {"effects": suppress(table, n=GROUPS, values=_estimates(table), k=k),
+            "effects_by_school": suppress(pool_schools(table), n=GROUPS, k=k,
                                           values=_estimates(table) + ["p_value",
                                                                       "p_adjusted"])}
 

@@ -218,7 +218,7 @@ def test_a_rare_kind_is_held_not_solved_and_spoils_no_resample(sample_tables):
     rows["conference"] = conf[~conf["treated"] | conf["student_id"].isin(few)]
     fit = _Fit(rows, FAST, np.random.default_rng(0), held={"conference": 0.035})
     assert fit.result("conference") == {
-        "reason": "only 3 contacted students with a comparison: too few to estimate"}
+        "reason": "fewer than 10 contacted students with a comparison: too few to estimate"}
     personal = fit.result("personal")
     assert np.isfinite(personal["att_b"]).all()
     truth = TRUTH["att_personal_attempt"]["realised_per_event"]

@@ -64,8 +64,14 @@ def only_contact(**values):
     return check
 
 
-def quarantined_because(pattern):
-    return lambda d: d.quarantine["reason"].str.contains(pattern, regex=True).any()
+def quarantined_because(pattern, value=None):
+    """A row set aside for that reason (and, when given, showing that value: the reason
+    itself never quotes it)."""
+    def check(d):
+        q = d.quarantine
+        hit = q["reason"].str.contains(pattern, regex=True)
+        return (hit & (q["value"] == value if value is not None else hit)).any()
+    return check
 
 
 def fixed(name, n):
@@ -111,10 +117,11 @@ case("formula-like note stays text", contacts('000123,2025-10-01,Phone,Teacher,M
                                              'reached,"=HYPERLINK(""http://x"")"'), kept(1))
 case("no recognisable headers", {"contact_log.csv": "foo,bar\n1,2\n"},
      lambda d: any(s.startswith("contact_log.csv: no canonical table fits its headers "
-                                "('foo', 'bar')") for s in d.report.skipped))
+                                "(2 columns") for s in d.report.skipped))
 case("missing date column: file set aside with the reason",
      "Student Number,Type\n000123,Phone\n",
-     lambda d: any("('Student Number', 'Type')" in s for s in d.report.skipped))
+     lambda d: any(s.startswith("contact_log.csv: no canonical table fits its headers (2 columns")
+                   for s in d.report.skipped))
 # -- dates
 case("day-first decided by 25/12", contacts("000123,03/09/2025,Phone,Teacher,,,",
                                             "000123,25/12/2025,Phone,Teacher,,,"),
@@ -136,9 +143,9 @@ case("two-digit years", contacts("000123,25/12/25,Phone,Teacher,,,"),
      lambda d: d.contacts["contact_at"].iloc[0].year == 2025)
 case("impossible date", contacts("000123,31/02/2026,Phone,Teacher,,,",
                                  "000123,25/12/2025,Phone,Teacher,,,"),
-     quarantined_because(r"'31/02/2026' is not a calendar date"))
+     quarantined_because(r"^not a calendar date", "31/02/2026"))
 case("unreadable date", contacts("000123,next tuesday,Phone,Teacher,,,"),
-     quarantined_because(r"'next tuesday' is not a date engagement can read"))
+     quarantined_because(r"^not a date engagement can read", "next tuesday"))
 case("time of day with AM/PM", contacts("000123,2025-10-01 2:15 PM,Phone,Teacher,,,"),
      lambda d: str(d.contacts["contact_at"].iloc[0]) == "2025-10-01 14:15:00-06:00")
 case("DST gap is shifted", contacts("000123,2026-03-08 02:30,Phone,Teacher,,,"),
@@ -148,7 +155,7 @@ case("ids lost their leading zeros", contacts("123," + OK, "4512," + OK),
      lambda d: set(d.contacts["student_id"]) == {"000123", "004512"})
 case("ids became floats", contacts("120034.0," + OK), only_contact(student_id="120034"))
 case("student not on the roster", contacts("555555," + OK),
-     quarantined_because(r"student '555555' is not on the roster"))
+     quarantined_because(r"not on the roster", "555555"))
 case("names instead of ids", contacts("John Smyth," + OK, head=HEAD.replace(
     "Student Number", "Student")), only_contact(student_id="120034"))
 case("'Last, First' names", contacts('"Smyth, John",' + OK, head=HEAD.replace(
@@ -159,7 +166,8 @@ case("misspelled name matched", contacts("Jonh Smyth," + OK, head=HEAD.replace(
 case("unknown name quarantined with candidates", contacts("Jon Smith," + OK,
                                                          head=HEAD.replace("Student Number",
                                                                            "Student")),
-     quarantined_because(r"student 'Jon Smith' matches no roster name; closest: 'john smyth'"))
+     quarantined_because(r"^the student's name matches no roster name \(the closest scores",
+                         "(name, not shown)"))
 case("accents left out", contacts("Helene Belanger," + OK, head=HEAD.replace(
     "Student Number", "Student")), only_contact(student_id="000123"))
 case("Cree syllabics", contacts("ᐊᐧᐋᓯᐢ Cardinal," + OK, head=HEAD.replace(
@@ -169,7 +177,7 @@ case("channel spellings", contacts("000123,2025-10-01,PH,,,,", "000123,2025-10-0
                                    "000123,2025-10-03,txt,,,,", "000123,2025-10-04,Mtg,,,,"),
      lambda d: list(d.contacts["channel"]) == ["phone", "email", "text", "meeting"])
 case("unknown channel quarantined and reported", contacts("000123,2025-10-01,Seesaw,,,,"),
-     lambda d: quarantined_because(r"channel 'Seesaw' is not a known spelling")(d)
+     lambda d: quarantined_because(r"^not a channel engagement knows", "Seesaw")(d)
      and account(d).unknown_spellings == {"channel": {"Seesaw": 1}})
 case("unknown initiator becomes unknown", contacts("000123,2025-10-01,Phone,the aunt,,,"),
      lambda d: d.contacts["initiator"].iloc[0] == "unknown"
@@ -194,9 +202,9 @@ case("0 written for missing work is not a score", results("000123,A1,missing,,0"
 case("blank result is pending, never missing", results("000123,A1,,,"),
      result(status="pending"))
 case("unknown result status", results("000123,A1,handed to dog,,"),
-     quarantined_because(r"status 'handed to dog' is not a known result status"))
+     quarantined_because(r"^not a result status engagement knows", "handed to dog"))
 case("result for an unknown assignment", results("000123,A9,on time,,5"),
-     quarantined_because(r"assignment 'A9' is not in any assignments file"))
+     quarantined_because(r"not in any assignments file", "A9"))
 
 case("result without an assignment id", results("000123,,on time,,5"),
      quarantined_because(r"^no assignment id$"))
@@ -220,7 +228,7 @@ case("a roster row without a grade level is kept, counted as not given",
      lambda d: len(d.students) == 5 and d.students["grade_level"].isna().sum() == 1
      and fixed("students_without_grade_level", 1)(d))
 case("a grade that is not a grade", {"students.csv": ROSTER + "888001,101,Z9,Sam,Lee\n"},
-     lambda d: len(d.students) == 4 and quarantined_because(r"^grade 'Z9' is not a grade")(d))
+     lambda d: len(d.students) == 4 and quarantined_because(r"^not a grade", "Z9")(d))
 case("a roster without a school column",
      {"students.csv": "student_id,grade_level\n000123,7\n"},
      lambda d: len(d.students) == 0 and quarantined_because(r"^no school_id")(d))

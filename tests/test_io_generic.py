@@ -123,7 +123,11 @@ def test_unknown_table_error(tmp_path):
     with pytest.raises(ReadError) as err:
         read_generic(f)
     message = str(err.value)
-    assert message.startswith("odd.csv: no canonical table fits its headers ('Foo', 'Bar').")
+    # The headers go to `inspect` (err.headers), never into a report: a headerless
+    # export's first line is a student's row.
+    assert message.startswith("odd.csv: no canonical table fits its headers (2 columns; "
+                              "`engagement inspect` lists them).")
+    assert err.value.headers == ["Foo", "Bar"] and "Foo" not in message
     assert "Pass mapping={" in message and "engagement.toml" in message
 
 
@@ -133,8 +137,9 @@ def test_missing_column_error(tmp_path):
         read_generic(f, table="contacts")
     assert str(err.value).startswith(
         "c.csv looks like a contacts table but has no column for 'student_id' or "
-        "'student_number' or 'student_name' (its headers: 'Date', 'Type', 'Notes'). Pass "
-        "mapping={")
+        "'student_number' or 'student_name' (its headers: 3 columns; `engagement inspect` "
+        "lists them). Pass mapping={")
+    assert err.value.headers == ["Date", "Type", "Notes"]
     with pytest.raises(ReadError, match="unknown table 'contact'"):
         read_generic(f, table="contact")
 

@@ -31,6 +31,7 @@ from engagement.estimate.frames import _row, effect_table
 from engagement.estimate.inference import _bootstrap, _cell_sums, _interval, _resampled, _solve
 from engagement.estimate.matching import _matched
 from engagement.parsing import positions
+from engagement.privacy import count_text
 
 
 def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray,
@@ -179,8 +180,8 @@ class _Fit:
         them (the other kinds' effects held at the whole scope's)."""
         if kind not in self.kinds:
             few = self.treated_students.get(kind, 0)
-            return {"reason": f"only {few} contacted students with a comparison: too few "
-                              "to estimate"} if few else {}
+            return {"reason": f"{count_text(few)} contacted students with a comparison: "
+                              "too few to estimate"} if few else {}
         m = self.matched[kind] if rows is None else _matched(rows, MATCH_ON[kind])
         if not m["treated"].any():
             return {}

@@ -12,6 +12,7 @@ from engagement.io.format import Bundle, head_rows, is_workbook, sheets_of
 from engagement.io.generic import TABLE_SUFFIXES
 from engagement.io.registry import bundle_of, candidates
 from engagement.io.text import ReadError, Reading, file_column
+from engagement.privacy import looks_like_a_key, safe_message
 
 _SKIP_NAMES = ("ground_truth.json", "engagement.toml")
 
@@ -43,13 +44,17 @@ class FileRead:
     runner_up: str = ""
     readings: list[Reading] = field(default_factory=list)
     reason: str = ""
+    headers: list[str] = field(default_factory=list)  # of a file no table fits
 
 
 def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
-               progress: bool = False) -> list[FileRead]:
+               progress: bool = False, private: list[str | Path] = ()) -> list[FileRead]:
     """Every file of a folder (recursively, in sorted path order), each read on its own:
     what goes wrong in one file is recorded against it and the rest are still read. A
-    OneRoster bundle (a folder with manifest.csv) is one entry, at its manifest."""
+    OneRoster bundle (a folder with manifest.csv) is one entry, at its manifest.
+
+    ``private`` files (the key file) and files that look like a secret key are never
+    opened: named in the report, never quoted."""
     folder = Path(path)
     if not folder.is_dir():
         raise ReadError(f"{folder} is not a folder. Pass the folder that holds the exports.")
@@ -61,6 +66,7 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
     bundles = {d: b for d, n in names.items() if (b := bundle_of(d, n))}
     read_bundles: set[Path] = set()
     inside = folder.resolve()
+    private = {Path(p).resolve() for p in private}
     out: list[FileRead] = []
     from tqdm.auto import tqdm
 
@@ -69,6 +75,10 @@ def read_files(path: str | Path, *, config: Mapping[str, Any] | None = None,
         if not file.resolve().is_relative_to(inside):
             out.append(FileRead(relative, reason=f"{relative}: a link to a file outside the "
                                                  "folder; not followed"))
+        elif file.resolve() in private or looks_like_a_key(file):
+            out.append(FileRead(relative, reason=f"{relative}: looks like a secret key, so "
+                                                 "it was not opened; keep keys outside the "
+                                                 "data folder"))
         elif file.parent in bundles:
             bundle = bundles[file.parent]
             if file.parent not in read_bundles:  # the whole bundle, at its first file
@@ -162,7 +172,8 @@ def _guarded_head(file: Path, sheet: str) -> bool:
 
 
 def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
-                progress: bool = False) -> tuple[list[Reading], list[str]]:
+                progress: bool = False, private: list[str | Path] = ()
+                ) -> tuple[list[Reading], list[str]]:
     """Read every export in a folder (recursively, in sorted path order).
 
     Parameters
@@ -187,7 +198,7 @@ def read_folder(path: str | Path, *, config: Mapping[str, Any] | None = None,
     ReadError
         The folder holds no file engagement can read (every file's reason listed).
     """
-    read = read_files(path, config=config, progress=progress)
+    read = read_files(path, config=config, progress=progress, private=private)
     readings = [r for f in read for r in f.readings]
     skipped = [f.reason or f.file for f in read if not f.readings]
     if not readings:
@@ -240,5 +251,6 @@ def _failed(entry: FileRead, err: Exception) -> FileRead:
     else:
         message = (f"{relative}: could not be read ({type(err).__name__}: {err}); export it "
                    "again, or report it if it opens in a spreadsheet")
-    entry.reason = message
+    entry.reason = safe_message(message)  # an error may quote a line of the file
+    entry.headers = getattr(err, "headers", [])
     return entry

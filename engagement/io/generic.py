@@ -165,18 +165,11 @@ def normalise_header(header: object) -> str:
     return text.strip()
 
 
-# A cell that is a value, not a column name: a number or date, an e-mail address, or a
-# long token (a key, a hash, an id).
-_DATA = re.compile(r"^\d[\d\s./:-]*$|@|^(?=.*\d)[A-Za-z0-9+/=_-]{16,}$")
-
-
 def _described(headers: list[str]) -> str:
-    """The headers, quoted for the report, unless the first line looks like data (a
-    headerless export, a key file): then it is not repeated anywhere."""
-    if any(_DATA.search(str(h).strip()) for h in headers):
-        return (f"{len(headers)} columns; the first line looks like values, not column "
-                "names, so it is not repeated here: is the header row missing?")
-    return ", ".join(repr(h) for h in headers)
+    """How many headers, never the headers themselves: the first line of a headerless
+    export is a student's row, and a report must not repeat it (`engagement inspect`
+    shows the headers to the person at the keyboard)."""
+    return f"{len(headers)} columns; `engagement inspect` lists them"
 
 
 def _fix(name: str) -> str:
@@ -277,9 +270,11 @@ def resolve_columns(headers: list[str], *, table: str | None = None,
     if table is None:
         table = detect_table({v for v in base.values() if v})
         if table is None:
-            raise UnknownTableError(
+            err = UnknownTableError(
                 f"{name}: no canonical table fits its headers ({listed}). "
                 f"{_fix(name)}; or pass table= (one of {', '.join(TABLES)}).")
+            err.headers = [str(h) for h in headers]  # for `inspect`, never for a report
+            raise err
     elif table not in TABLES:
         raise ReadError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
     overrides = TABLE_SYNONYMS.get(table, {})
@@ -297,9 +292,11 @@ def resolve_columns(headers: list[str], *, table: str | None = None,
     missing = [alts for alts in REQUIRED[table] if not have & set(alts)]
     if missing:
         need = "; ".join(" or ".join(repr(a) for a in alts) for alts in missing)
-        raise ReadError(f"{name} looks like {'an' if table[0] in 'aeiou' else 'a'} {table} "
+        err = ReadError(f"{name} looks like {'an' if table[0] in 'aeiou' else 'a'} {table} "
                         f"table but has no column for {need} "
                         f"(its headers: {listed}). {_fix(name)}.")
+        err.headers = [str(h) for h in headers]
+        raise err
     return table, resolved
 
 
