@@ -32,7 +32,6 @@ from engagement.estimate import (
 from engagement.metrics import (
     assignment_summary,
     completion_by,
-    conference_outcomes,
     contact_activity,
     reachability,
     school_completion,
@@ -40,6 +39,12 @@ from engagement.metrics import (
 )
 from engagement.pooling import pool_schools
 from engagement.privacy import MIN_CELL, count_text, staff_label, suppress, write_csv
+from engagement.publish import (
+    protect_counts,
+    school_sizes,
+    shown_conference_outcomes,
+    shown_reachability,
+)
 from engagement.schema import TABLES
 
 EVENT_STUDY_COLUMNS = ["mode", "relative_week", "contacted", "comparison", "difference",
@@ -246,15 +251,20 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     frames["contact_activity"] = suppress(contact_activity(tables["contacts"],
                                                            timezone=design.timezone),
                                           n="n_students", values=["contacts", "n_students"], k=k)
-    frames["school_completion"] = suppress(school_completion(flags, tables["students"]),
-                                           n="n_students", values=["completion"], k=k)
+    # Counts the export also publishes come from its decision: hidden in the same cells.
+    counts = protect_counts(tables, k)
+    sizes = school_sizes(counts["students_by_completion"])
+    by_school = school_completion(flags, tables["students"])
+    size = by_school["school_id"].astype("str").map(sizes).astype("Int64")
+    frames["school_completion"] = by_school.assign(
+        n_students=size, completion=by_school["completion"].where(size.notna()),
+        suppressed=size.isna())
     frames["assignment_summary"] = suppress(
         assignment_summary(tables["results"], tables["assignments"], flags=flags),
         n="n_students", k=k,
         values=["n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"])
-    frames["reachability"] = suppress(
-        reachability(tables["contacts"], tables["students"]), n="n_families", k=k,
-        values=["n_reached", "n_attempted", "unanswered_attempts", "share_reached"])
+    frames["reachability"] = shown_reachability(
+        reachability(tables["contacts"], tables["students"]), counts["families_by_contact"], k)
     step("summaries")
     del flags
     frames["broadcasts"] = broadcast_association(tables, design=design, prepared=prepared)
@@ -267,8 +277,7 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     step("dose and initiator")
     frames["invitations"] = suppress(invitations(tables, design=design), n="n", k=k,
                                      values=["estimate", "ci_low", "ci_high"])
-    frames["conference_outcomes"] = suppress(
-        conference_outcomes(tables["conferences"], tables["students"]), n="n", values=["n"], k=k)
+    frames["conference_outcomes"] = shown_conference_outcomes(counts["conferences_by_outcome"])
     step("conferences")
     campaigns = find_campaigns(tables["contacts"], min_families=max(10, k))
     graded = (results_by_class(tables, staff=list(campaigns["staff_id"])) if len(campaigns)
