@@ -439,6 +439,17 @@ def test_csv_rows_whole_and_no_formulas(run):
 # --- the pipeline ran (last: with -x the searches above still run) ----------------------
 
 
+def test_no_hidden_count_can_be_worked_out(run):
+    """The linear-programming audit over every count the run published (the export and
+    analyze's results), as tests/test_disclosure_audit.py runs it on the sample."""
+    from tests.lp_audit import audit, from_run
+
+    tables, links = from_run(run.outputs["export"], run.outputs["results"])
+    result = audit(tables, links)
+    found = [*result.recovered, *result.bounded_small, *result.one_band]
+    assert not found, result.summary(limit=20)
+
+
 def test_every_command_ran(run):
     assert not run.failures, "\n\n".join(f"engagement {name} failed: {why}"
                                          for name, why in run.failures.items())
