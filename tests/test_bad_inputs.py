@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -221,6 +222,10 @@ case("JSON that is not an Ed-Fi export", {"settings.json": '{"theme": "dark", "s
 case("a JSON file cut off half way", {"submissions.json": '[{"studentUniqueId": "000123", '},
      r"^submissions\.json: ")
 case("binary junk named .csv", {"contact_log.csv": bytes(range(256)) * 40}, r"contact_log\.csv")
+# Made with msoffcrypto-tool from a one-row roster (password "secret").
+case("a workbook protected by a password",
+     {"roster.xlsx": (Path(__file__).parent / "data" / "password_protected.xlsx").read_bytes()},
+     r"^roster\.xlsx: the workbook is protected by a password")
 case("a workbook that is really a zip of something else",
      {"grades.xlsx": b"PK\x03\x04" + bytes(200)}, r"^grades\.xlsx: ")
 case("a roster row without a grade level is kept, counted as not given",
@@ -253,6 +258,25 @@ case("a gradebook whose section is on no roster takes its students' school",
      lambda d: len(d.results) == 2 and set(d.assignments["school_id"]) == {"101"}
      and fixed("school_taken_from_class_roster", 1)(d))
 
+# Semicolons, decimal commas and a teacher's own column marked read only, in French.
+case("a Canvas export from a French account",
+     {"gradebook.csv": "Student;ID;SIS User ID;SIS Login ID;Section;Reading group;Essai (501);"
+                       "Quiz 1 (502);Current Score;Final Score\n"
+                       "    Points Possible;;;;;(lecture uniquement);20,00;10,00;"
+                       "(lecture uniquement);(lecture uniquement)\n"
+                       "\"Bélanger, Hélène\";9001;000123;hb;Room 12;blue;17,50;EX;87,50;87,50\n"
+                       "\"Smyth, John\";9002;120034;js;Room 12;;N/A;8,00;80,00;80,00\n"},
+     lambda d: sorted(d.assignments["assignment_id"]) == ["501", "502"]
+     and d.assignments.set_index("assignment_id")["points_possible"].to_dict()
+     == {"501": 20.0, "502": 10.0}
+     and d.results.set_index(["student_id", "assignment_id"])["status"].to_dict()
+     == {("000123", "501"): "on_time", ("000123", "502"): "excused",
+         ("120034", "502"): "on_time"}
+     and d.results["score"].sum() == 25.5
+     # Set aside: the Points Possible line (one row per assignment) and the N/A cell;
+     # nothing of the read-only column.
+     and sorted(d.quarantine["reason"].str[:10]) == ["Canvas 'Po"] * 2 + ["N/A: Canva"])
+
 # -- headers and values that guessed wrong
 case("a roster with only a Student Number",
      {"students.csv": "Student Number,School,Grade\n000123,101,7\n000124,101,8\n"},
@@ -260,6 +284,10 @@ case("a roster with only a Student Number",
 case("Grade in a results sheet is the mark",
      {**results(), "results.csv": "Student ID,Assignment ID,Grade\n000123,A1,17\n"},
      result(score=17.0, score_pct=0.85))
+case("a submissions sheet with Status and Date is results, not conferences",
+     {**results(), "submissions.csv": "Student ID,Title,Status,Date Submitted,Score\n"
+                                      "000123,A1,late,2025-10-04,15\n"},
+     result(status="late", score=15.0))
 case("a literal null is blank, not an unknown spelling",
      contacts("000123,2025-10-01,Phone,NULL,null,,"),
      lambda d: only_contact(initiator="unknown", purpose="unknown")(d)

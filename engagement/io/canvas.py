@@ -35,6 +35,13 @@ IDENTITY_COLUMNS = frozenset({
 #: Totals Canvas adds (usually marked "(read only)"); they are not assignments.
 _TOTAL = re.compile(r"\(read only\)|current (score|points|grade)|final (score|points|grade)"
                     r"|unposted|override (score|grade)", re.IGNORECASE)
+#: The "(read only)" mark of the Points Possible line, in the languages Canvas writes it
+#: (the headers, "Points Possible", "EX" and "N/A" stay English in every language):
+#: a column so marked is a total or a teacher's own column, never an assignment.
+READ_ONLY = re.compile(
+    r"^\(\s*(read only|lecture uniquement|solo lectura|läs endast|schreibgeschützt"
+    r"|alleen-lezen|somente leitura|solo lettura|للقراءة فقط|只读|読み取り専用)\s*\)$",
+    re.IGNORECASE)
 _TITLE_ID = re.compile(r"^(?P<title>.*\S)\s*\((?P<id>\d+)\)$")
 _TEST_STUDENTS = ("student, test", "test student")
 
@@ -73,7 +80,7 @@ def _meta_kind(frame: pd.DataFrame) -> pd.Series:
     first = frame[frame.columns[0]].str.strip().str.lower()
     points = first.eq("points possible")
     posting = first.isna() & frame[assignment_columns(frame)].apply(
-        lambda s: s.str.strip().str.lower().eq("manual posting")).any(axis=1)
+        lambda s: s.str.strip().str.lower().str.startswith("manual posting")).any(axis=1)
     kind = pd.Series(pd.NA, index=frame.index, dtype="str")
     return kind.mask(points.fillna(False), "points").mask(posting.fillna(False), "posting")
 
@@ -131,11 +138,14 @@ def read_canvas_gradebook(path: str | Path, *, class_id: str | None = None,
     path = Path(path)
     frame = read_table(path, name=name, sheet=sheet)
     names = assignment_columns(frame)
-    ids, titles = _assignment_ids(names)
     meta = _meta_kind(frame)
     students = column(frame, "Section")[meta.isna()].dropna()
     course = class_id if class_id is not None else (students.iloc[0] if len(students) else None)
     points_lines = frame[meta.eq("points").fillna(False)]
+    if len(points_lines):  # a teacher's own columns ("Notes") are marked read only
+        marks = points_lines.iloc[0][names].astype("str").str.strip()
+        names = [c for c, m in zip(names, marks, strict=True) if not READ_ONLY.match(str(m))]
+    ids, titles = _assignment_ids(names)
     if len(points_lines):
         points, points_row = list(points_lines.iloc[0][names]), points_lines.iloc[0]["source_row"]
     else:

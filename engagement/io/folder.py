@@ -248,6 +248,10 @@ def _failed(entry: FileRead, err: Exception) -> FileRead:
         if not message.startswith(relative + ":"):  # "file: reason", whoever wrote it
             message = (f"{relative}:{message[len(relative):]}" if message.startswith(relative)
                        else f"{relative}: {message}")
+    elif "password" in f"{type(err).__name__} {err}".lower():
+        message = (f"{relative}: the workbook is protected by a password, so it cannot be "
+                   "read; open it, save a copy without the password, and put that copy in "
+                   "the folder")
     else:
         message = (f"{relative}: could not be read ({type(err).__name__}: {err}); export it "
                    "again, or report it if it opens in a spreadsheet")

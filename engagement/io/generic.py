@@ -217,10 +217,10 @@ def detect_table(names: set[str]) -> str | None:
 
     Explicit ids decide first (contact_id, conference_id, broadcast_id); then
     results (assignment_id + a student), assignments (assignment_id or
-    points_possible), enrollments (class_id + a student), conferences (status
-    or format + a time), contacts (channel + a student + a time), broadcasts
-    (channel or audience + a time, no student), students (a student id with
-    grade_level or school_id).
+    points_possible), enrollments (class_id + a student), results again (a student
+    with a score or a title), conferences (status or format + a time), contacts
+    (channel + a student + a time), broadcasts (channel or audience + a time, no
+    student), students (a student id with grade_level or school_id).
     """
     student = bool(names & _STUDENT)
     time = bool(names & ({TIME} | set(TIME_COLUMNS.values())))
@@ -236,6 +236,8 @@ def detect_table(names: set[str]) -> str | None:
         return "assignments"
     if "class_id" in names and student:
         return "enrollments"
+    if student and names & {"score", "score_pct", "title"}:
+        return "results"  # a mark or a piece of work's title: not a conference
     if names & {"status", "format", "attended_by"} and time:
         return "conferences"
     if "channel" in names and student and time:
@@ -288,6 +290,10 @@ def resolve_columns(headers: list[str], *, table: str | None = None,
             target = TIME_COLUMNS.get(table)
         if target and target not in resolved.values():
             resolved[raw] = target
+    if table == "results" and "assignment_id" not in resolved.values():
+        # A teacher's submissions sheet names the work by its title: that is its key.
+        resolved = {raw: "assignment_id" if target == "title" else target
+                    for raw, target in resolved.items()}
     have = set(resolved.values())
     missing = [alts for alts in REQUIRED[table] if not have & set(alts)]
     if missing:
