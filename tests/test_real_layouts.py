@@ -101,3 +101,31 @@ def test_moodle_exports_english_and_french(tmp_path):
     assert (essay["status"] == "pending").all()  # an empty cell: not graded yet
     titles = dataset.assignments.set_index("title")["category"]
     assert titles["Quiz semaine 14"] == "quiz" and pd.isna(titles["Note de médian"])
+
+
+def test_edfi_lms_toolkit_extract_with_no_roster():
+    """The toolkit's Canvas-style starter kit: students by their SIS id (the users file
+    maps the LMS ids the other files use), every row kept."""
+    dataset = clean_folder(REAL / "edfi-lms-toolkit" / "starter-kit-sample")
+    assert balanced(dataset) and dataset.quarantine.empty
+    assert kept(dataset, "users/2021-07-01-00-00-00.csv", "students") == 49
+    assert len(dataset.assignments) == 13 + 11 and len(dataset.enrollments) == 49
+    assert len(dataset.results) == 49 + 24
+    results = dataset.results.set_index(["student_id", "assignment_id"])
+    lisa, fannie = results.loc[("604822", "2942252038")], results.loc[("604847", "2942252038")]
+    assert lisa["status"] == "missing" and pd.isna(lisa["score"])  # "Missing", 0 points
+    assert fannie["score"] == 80 and fannie["score_pct"] == 0.8  # "Graded", 80 of 100
+    assert "sections/2021-07-01-00-00-00.csv: read as Ed-Fi LMS Toolkit" in " ".join(
+        dataset.report.skipped)
+
+
+def test_edfi_lms_toolkit_reads_the_newest_extract_of_each_resource():
+    dataset = clean_folder(REAL / "edfi-lms-toolkit" / "sample-out")
+    assert balanced(dataset)
+    skipped = " ".join(dataset.report.skipped)
+    assert "users/2020-09-17-15-04-23.csv: an earlier extract" in skipped
+    assert [a.file for a in dataset.report.accounts if a.table == "students"] == [
+        "users/2020-11-01-00-00-01.csv"]
+    roles = dataset.quarantine["reason"].str.extract(r"role '(\w+)'")[0].dropna()
+    assert sorted(set(roles)) == ["principal", "teacher"]
+    assert not any("no canonical table" in s for s in dataset.report.skipped)

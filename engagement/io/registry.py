@@ -14,6 +14,7 @@ from engagement.io import (
     d2l,
     edfi,
     generic,
+    lmstoolkit,
     moodle,
     oneroster,
     powerschool,
@@ -29,6 +30,7 @@ FORMATS: tuple[Format, ...] = (
     powerschool.LOG_FORMAT,
     powerschool.SCORES_FORMAT,
     edfi.FORMAT,
+    lmstoolkit.FORMAT,
     generic.FORMAT,
 )
 
