@@ -51,7 +51,24 @@ class Settings:
     dayfirst: bool | None = None
     excel_1904: bool = False
     year_pivot: int = 70
+    #: The school year ["YYYY-MM-DD", "YYYY-MM-DD"]: dates further than
+    #: ``date_margin_days`` outside it are implausible. Without it, only placeholder
+    #: years are (before 2000, or more than two years from today: 1900, 2099).
+    school_year: list[str] | None = None
+    date_margin_days: int = 30
     vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def plausible_dates(self) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+        """The first and last plausible dates (UTC) and how to say so."""
+        if self.school_year:
+            start, end = (pd.Timestamp(d, tz=self.timezone) for d in self.school_year)
+            margin = pd.Timedelta(days=self.date_margin_days)
+            return (start - margin, end + margin + pd.Timedelta(days=1),
+                    f"outside the school year {self.school_year[0]} to "
+                    f"{self.school_year[1]} (and {self.date_margin_days} days either side)")
+        today = pd.Timestamp.now(tz=self.timezone)
+        return (pd.Timestamp("2000-01-01", tz=self.timezone), today + pd.DateOffset(years=2),
+                "a placeholder year (before 2000 or years from now), not a real date")
 
 
 @dataclass
@@ -279,6 +296,10 @@ def _match_students(batch: _Batch, roster: Roster | None) -> None:
 
 
 def _times(batch: _Batch, column: str, settings: Settings, *, required: bool) -> None:
+    """Parse a date column. An implausible date (a placeholder such as 1900 or 2099, or
+    one outside the school year when engagement.toml gives it) sets its row aside where
+    the date is required, and is blanked (a counted fix) where it is optional: a due
+    date of 2099-12-31 means "no due date"."""
     f = batch.frame
     if column not in f:
         batch.frame = f.assign(**{column: pd.Series(pd.NaT, index=f.index)
@@ -290,8 +311,14 @@ def _times(batch: _Batch, column: str, settings: Settings, *, required: bool) ->
         year_pivot=settings.year_pivot)
     for name, n in fixes.items():
         batch.account.add_fix(name, n)
+    first, last, why = settings.plausible_dates()
+    implausible = times.notna() & ((times < first) | (times >= last))
     if not required:
         reasons = reasons.where(f[column].notna())
+        batch.account.add_fix("implausible_dates_blanked", int(implausible.sum()))
+        times = times.where(~implausible)
+    else:
+        reasons = reasons.mask(implausible, f"{why} (column '{column}')")
     batch.frame = f.assign(**{column: times})
     batch.quarantine(reasons, column, f[column])
 
@@ -415,6 +442,9 @@ def _clean_assignments(batch: _Batch, settings: Settings) -> None:
     batch.account.add_fix("assignments_without_due_date", no_due)
 
 
+MAX_SCORE_SHARE = 3.0
+
+
 def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
                    points: pd.Series) -> None:
     """Statuses, scores and times of results whose students are already known."""
@@ -473,6 +503,12 @@ def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
     acc.add_fix("scores_removed_from_missing_or_excused_work", int(zero_for_missing.sum()))
     score = score.where(~zero_for_missing)
     score_pct = score_pct.where(~zero_for_missing)
+    # Implausible marks: below zero, or more than three times the points possible (extra
+    # credit seldom doubles a mark; a typo such as 850 for 8.50 does much more).
+    implausible = pd.Series(pd.NA, index=f.index, dtype="str").mask(
+        (value < 0).fillna(False), "a score below 0").mask(
+        (score_pct > MAX_SCORE_SHARE).fillna(False),
+        f"a score more than {MAX_SCORE_SHARE:.0f} times the points possible")
     unknown_status = pd.Series(pd.NA, index=f.index, dtype="str").mask(
         unknown.notna(), "not a result status engagement knows; add the spelling to "
         "[vocabulary.result_status] in engagement.toml")
@@ -483,6 +519,7 @@ def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
                            score_pct=score_pct.astype("float64"))
     batch.quarantine(unknown_status, "status", unknown)
     batch.quarantine(no_assignment, "assignment_id")
+    batch.quarantine(implausible, "score")
 
 
 def _handed_in_by_due_day(submitted: pd.Series, due: pd.Series, handed_in: pd.Series,

@@ -207,6 +207,28 @@ case("unknown result status", results("000123,A1,handed to dog,,"),
 case("result for an unknown assignment", results("000123,A9,on time,,5"),
      quarantined_because(r"not in any assignments file", "A9"))
 
+# -- implausible values
+case("a negative score", results("000123,A1,,2025-10-02,-5"),
+     lambda d: len(d.results) == 0 and quarantined_because(r"^a score below 0$", "-5")(d))
+case("a score many times the points possible (850 for 8.50)",
+     results("000123,A1,,2025-10-02,850", "120034,A1,,2025-10-02,22"),
+     lambda d: list(d.results["score"]) == [22.0]  # extra credit is kept
+     and quarantined_because(r"more than 3 times the points possible", "850")(d))
+case("a placeholder year on a contact", contacts("000123,1900-01-01,Phone,Teacher,,,",
+                                                 "120034," + OK),
+     lambda d: len(d.contacts) == 1 and quarantined_because(r"^a placeholder year",
+                                                            "1900-01-01")(d))
+case("a due date of 2099 means no due date",
+     {**results("000123,A1,,2025-10-02,15"), "assignments.csv": ASSIGNMENTS.replace(
+         "2025-10-03 23:59", "2099-12-31")},
+     lambda d: d.assignments["due_at"].isna().all() and len(d.results) == 1
+     and fixed("implausible_dates_blanked", 1)(d))
+case("a contact outside the school year engagement.toml gives",
+     {"contact_log.csv": contacts("000123,2024-01-05,Phone,Teacher,,,", "120034," + OK),
+      "engagement.toml": '[cleaning]\nschool_year = ["2025-08-15", "2026-06-30"]\n'},
+     lambda d: len(d.contacts) == 1 and quarantined_because(
+         r"^outside the school year 2025-08-15 to 2026-06-30", "2024-01-05")(d))
+
 case("result without an assignment id", results("000123,,on time,,5"),
      quarantined_because(r"^no assignment id$"))
 # -- one broken file costs that file, never the folder
