@@ -358,7 +358,8 @@ def _clean_students(batch: _Batch) -> None:
     # A roster may give only the student number: it is then the id.
     ids, changed = normalise_ids(_column(f, "student_id").fillna(_column(f, "student_number")))
     batch.account.add_fix("ids_float_artefacts_removed", changed)
-    grade = _column(f, "grade_level").astype("str").str.strip().str.upper()
+    grade = _column(f, "grade_level").astype("str").str.strip().str.upper().str.replace(
+        r"^(GRADE|GR\.?)\s*", "", regex=True)  # "Grade 7" (a UK "Year 9" is not grade 9)
     # CEDS codes too (TK transitional K, PR preschool), and Clever's words.
     grade = grade.replace({"KG": "0", "K": "0", "TK": "0", "KINDERGARTEN": "0",
                            "TRANSITIONALKINDERGARTEN": "0", "PK": "-1", "PR": "-1",

@@ -244,7 +244,8 @@ _NUMBER = re.compile(r"^[+-]?(\d{1,3}([ \u00a0\u202f]\d{3})+|\d+)?([.,]\d+)?$")
 
 
 def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Numbers as exports write them: '85', '8,5' (decimal comma), '85%', '1 234,5'.
+    """Numbers as exports write them: '85', '8,5' (decimal comma), '85%', '1 234,5', and
+    '15/20' (a mark out of the points: 75%).
 
     Returns ``(value, is_percent, unreadable)``: the float value (a percentage
     as written, e.g. 85.0), whether it carried '%', and where text was present
@@ -263,17 +264,30 @@ def _numbers_distinct(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]
     body = body.str.replace(",", ".", regex=False)
     value = pd.to_numeric(body.where(body.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)").fillna(False)),
                           errors="coerce").astype("float64")
+    # "15/20": a mark out of the points, read as a percentage of them.
+    fraction = body.str.extract(r"^(\d+\.?\d*)/(\d+\.?\d*)$").astype("float64")
+    is_fraction = (fraction[1] > 0).fillna(False) & value.isna()
+    value = value.mask(is_fraction, 100 * fraction[0] / fraction[1])
+    percent = percent | is_fraction
     unreadable = (text.notna() & (text != "") & value.isna()).astype(bool)
     return value, percent, unreadable
 
 
 def normalise_ids(raw: pd.Series) -> tuple[pd.Series, int]:
-    """Trim ids and undo Excel's float artefacts ('12345.0' -> '12345'); keep leading zeros.
+    """Trim ids and undo Excel's artefacts ('12345.0', '1.2345E+04' -> '12345'; "'000123"
+    -> '000123'); keep leading zeros.
 
     Returns the ids and how many were changed.
     """
     codes, text = distinct(raw)
-    fixed = text.str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    # Excel's text mark ('000123) and its float artefacts (12345.0, 1.20034E+05).
+    fixed = text.str.strip().str.replace(r"^'(?=\w)", "", regex=True)
+    fixed = fixed.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    science = fixed.str.fullmatch(r"\d(\.\d+)?[eE]\+?\d{1,2}").fillna(False)
+    if science.any():
+        whole = pd.to_numeric(fixed.where(science), errors="coerce")
+        exact = science & (whole % 1 == 0) & (whole < 1e15)
+        fixed = fixed.mask(exact, whole.where(exact).astype("Int64").astype("str"))
     fixed = fixed.where(fixed != "", pd.NA)
     if fixed.equals(text):
         # Nothing to fix (the usual case): the column as it is, not a 30M-row copy.

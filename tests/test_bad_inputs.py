@@ -37,6 +37,20 @@ def results(*rows: str) -> dict[str, str]:
             "results.csv": RESULTS_HEAD + "".join(r + "\n" for r in rows)}
 
 
+def xlsx(text: str) -> bytes:
+    """A CSV's rows as an Excel workbook."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for line in text.splitlines():
+        book.active.append(line.split(","))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def utf16(text: str) -> bytes:
     return "\ufeff".encode("utf-16-le") + text.replace(",", "\t").encode("utf-16-le")
 
@@ -332,6 +346,67 @@ case("Clever's roster files (their documented layout)",
      and set(d.enrollments["class_id"]) == {"SEC1"})
 
 
+# -- more of what real files do
+case("CRLF line ends (Windows)", contacts("000123," + OK, "120034," + OK).replace("\n", "\r\n"),
+     kept(2))
+case("a trailing empty field on every line",
+     contacts("000123," + OK + ",", "120034," + OK + ",", head=HEAD.rstrip("\n") + ",\n"),
+     kept(2))
+case("headers in capitals with stray spaces",
+     contacts("000123," + OK, head=" STUDENT NUMBER , DATE ,TYPE,INITIATED BY,REASON,OUTCOME,"
+              "NOTES\n"), kept(1))
+case("blank lines above the header", "\n\n" + contacts("000123," + OK), kept(1))
+case("Excel's apostrophe kept on an id", contacts("'000123," + OK),
+     only_contact(student_id="000123"))
+case("an id in scientific notation", contacts("1.20034E+05," + OK),
+     only_contact(student_id="120034"))
+case("values after a comma and a space keep no leading space",
+     contacts("000123, 2025-10-01, Phone, Teacher, Missing work, Spoke with parent, ok"),
+     only_contact(channel="phone", initiator="school"))
+case("latin-1 file", contacts("000123,2025-10-01,Phone,Teacher,Missing work,reached,"
+                              "élève absent").encode("latin-1"), kept(1))
+case("tab separated text named .txt",
+     {"contact_log.txt": contacts("000123," + OK).replace(",", "\t")},
+     lambda d: len(d.contacts) == 1)
+case("a header line repeated where two exports were pasted together",
+     contacts("000123," + OK, HEAD.rstrip("\n"), "120034," + OK),
+     lambda d: len(d.contacts) == 2 and account(d).rows_quarantined == 1)
+case("a score written as a fraction of the points", results("000123,A1,,2025-10-02,15/20"),
+     result(score=15.0, score_pct=0.75))
+case("Exempt is excused", results("000123,A1,Exempt,,"), result(status="excused"))
+case("a grade written 'Grade 7' or '07'",
+     {"students.csv": ROSTER + "888001,101,Grade 7,Sam,Lee\n888002,101,07,Kim,Ng\n"},
+     lambda d: d.students.set_index("student_id")["grade_level"].reindex(
+         ["888001", "888002"]).tolist() == [7, 7])
+case("a Boolean-looking outcome word", contacts("000123,2025-10-01,Phone,Teacher,,Yes,"),
+     lambda d: len(d.contacts) + len(d.quarantine) == 1)
+case("one column only", {"contact_log.csv": "Student Number\n000123\n"},
+     r"^contact_log\.csv: ")
+case("a file of blank lines only", "\n\n\n", r"contact_log\.csv")
+case("a very long note does not break the row",
+     contacts("000123,2025-10-01,Phone,Teacher,Missing work,reached,\"" + "long " * 4000
+              + "\""), kept(1))
+case("an xlsx saved with a .csv name", {"contact_log.csv": xlsx(contacts("000123," + OK))},
+     kept(1))
+
+case("an ISO time in UTC", contacts("000123,2025-10-01T20:15:00Z,Phone,Teacher,,,"),
+     lambda d: str(d.contacts["contact_at"].iloc[0]) == "2025-10-01 14:15:00-06:00")
+case("an Excel serial with a time of day", contacts("000123,45933.5,Phone,Teacher,,,"),
+     lambda d: str(d.contacts["contact_at"].iloc[0]) == "2025-10-03 12:00:00-06:00")
+case("dates with dots, day first (25.12.2025)",
+     contacts("000123,03.09.2025,Phone,Teacher,,,", "000123,25.12.2025,Phone,Teacher,,,"),
+     lambda d: sorted(d.contacts["contact_at"].dt.month) == [9, 12])
+case("an empty column with no header", contacts("000123,2025-10-01,Phone,Teacher,,,,",
+                                                head=HEAD.rstrip("\n") + ",\n"), kept(1))
+case("two columns with the same header",
+     contacts("000123," + OK + ",second note", head=HEAD.rstrip("\n") + ",Notes\n"), kept(1))
+case("'LM' written for a left message",
+     contacts("000123,2025-10-01,Phone,Teacher,Missing work,LM,"),
+     only_contact(outcome="left_message"))
+case("a month written out", contacts("000123,\"Oct 3, 2025\",Phone,Teacher,,,"),
+     lambda d: str(d.contacts["contact_at"].iloc[0].date()) == "2025-10-03")
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name, tmp_path):
     files, expected = CASES[name]
@@ -372,7 +447,7 @@ def test_names_without_a_roster_are_set_aside_with_one_sentence(tmp_path):
 
 
 def test_the_corpus_is_big_enough():
-    assert len(CASES) >= 40
+    assert len(CASES) >= 100
 
 
 def test_quarantine_csv_escapes_formulas(tmp_path):

@@ -230,6 +230,11 @@ def read_table_text(path: str | Path, *, name: str | None = None,
     if not text.strip():
         raise ReadError(f"{name} is empty: no header line. Export the table again with "
                         "its header row.")
+    # Blank lines above the header (a spreadsheet's empty top rows): skipped, counted.
+    body = text.lstrip("\r\n")
+    above = text[:len(text) - len(body)]
+    above_lines = above.count("\n") or above.count("\r")
+    text = body
     text, unterminated = _close_unterminated_quote(text)
     header = _first_line(text)
     sep = delimiter or sniff_delimiter(header)
@@ -256,7 +261,7 @@ def read_table_text(path: str | Path, *, name: str | None = None,
     frame = frame.astype("str")
     header_breaks = int(pd.Series(list(frame.columns), dtype="str")
                         .str.count(_LINE_BREAK).sum())
-    rows = _line_numbers(frame, header_breaks)
+    rows = _line_numbers(frame, header_breaks) + above_lines
     frame = frame.mask(frame.isin(NULL_WORDS))
     frame["source_file"] = file_column(name, frame.index)
     frame["source_row"] = rows
