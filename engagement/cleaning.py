@@ -312,13 +312,15 @@ def _times(batch: _Batch, column: str, settings: Settings, *, required: bool) ->
     for name, n in fixes.items():
         batch.account.add_fix(name, n)
     first, last, why = settings.plausible_dates()
-    implausible = times.notna() & ((times < first) | (times >= last))
+    implausible = ((times < first) | (times >= last)).to_numpy(dtype=bool, na_value=False)
     if not required:
         reasons = reasons.where(f[column].notna())
-        batch.account.add_fix("implausible_dates_blanked", int(implausible.sum()))
-        times = times.where(~implausible)
-    else:
-        reasons = reasons.mask(implausible, f"{why} (column '{column}')")
+    if implausible.any():  # rare: the 30M-row copies only when there is something to do
+        if required:
+            reasons = reasons.mask(implausible, f"{why} (column '{column}')")
+        else:
+            batch.account.add_fix("implausible_dates_blanked", int(implausible.sum()))
+            times = times.where(~implausible)
     batch.frame = f.assign(**{column: times})
     batch.quarantine(reasons, column, f[column])
 
@@ -446,6 +448,11 @@ def _clean_assignments(batch: _Batch, settings: Settings) -> None:
 MAX_SCORE_SHARE = 3.0
 
 
+def _reason(index: pd.Index, where, reason) -> pd.Series:
+    """A reason on the rows ``where`` is true, NA elsewhere."""
+    return pd.Series(pd.NA, index=index, dtype="str").mask(where, reason)
+
+
 def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
                    points: pd.Series) -> None:
     """Statuses, scores and times of results whose students are already known."""
@@ -506,21 +513,23 @@ def _clean_results(batch: _Batch, settings: Settings, due: pd.Series,
     score_pct = score_pct.where(~zero_for_missing)
     # Implausible marks: below zero, or more than three times the points possible (extra
     # credit seldom doubles a mark; a typo such as 850 for 8.50 does much more).
-    implausible = pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        (value < 0).fillna(False), "a score below 0").mask(
-        (score_pct > MAX_SCORE_SHARE).fillna(False),
-        f"a score more than {MAX_SCORE_SHARE:.0f} times the points possible")
-    unknown_status = pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        unknown.notna(), "not a result status engagement knows; add the spelling to "
-        "[vocabulary.result_status] in engagement.toml")
-    no_assignment = pd.Series(pd.NA, index=f.index, dtype="str").mask(
-        ~known_assignment, _column(f, "assignment_id").isna().map(
-            {True: "no assignment id", False: "the assignment is not in any assignments file"}))
+    negative = (value < 0).to_numpy(dtype=bool, na_value=False)
+    too_high = (score_pct > MAX_SCORE_SHARE).to_numpy(dtype=bool, na_value=False)
     batch.frame = f.assign(status=status.astype("str"), score=score.astype("float64"),
                            score_pct=score_pct.astype("float64"))
-    batch.quarantine(unknown_status, "status", unknown)
-    batch.quarantine(no_assignment, "assignment_id")
-    batch.quarantine(implausible, "score")
+    # Each reason column is made only when a row needs it (30M-row string columns).
+    if unknown.notna().any():
+        batch.quarantine(_reason(f.index, unknown.notna(), (
+            "not a result status engagement knows; add the spelling to "
+            "[vocabulary.result_status] in engagement.toml")), "status", unknown)
+    if not known_assignment.all():
+        batch.quarantine(_reason(f.index, ~known_assignment, _column(
+            f, "assignment_id").isna().map({True: "no assignment id", False: (
+                "the assignment is not in any assignments file")})), "assignment_id")
+    if negative.any() or too_high.any():
+        batch.quarantine(_reason(f.index, negative, "a score below 0").mask(
+            too_high, f"a score more than {MAX_SCORE_SHARE:.0f} times the points possible"),
+            "score")
 
 
 def _handed_in_by_due_day(submitted: pd.Series, due: pd.Series, handed_in: pd.Series,

@@ -151,9 +151,12 @@ def _student_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         school_id=lambda f: f["school_id"].astype(str))
 
 
-def students_by_completion(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Students by school and grade, in bands of the share of their work completed."""
-    flags = result_flags(tables["results"], tables["assignments"])
+def students_by_completion(tables: dict[str, pd.DataFrame], flags: pd.DataFrame | None = None
+                           ) -> pd.DataFrame:
+    """Students by school and grade, in bands of the share of their work completed
+    (``flags``: the results' completion flags, when the caller has them already)."""
+    if flags is None:
+        flags = result_flags(tables["results"], tables["assignments"])
     rate = flags[flags["counted"]].groupby("student_id", observed=True)["completed"].mean()
     s = _student_frame(tables)
     s = s[s["student_id"].isin(rate.index)]
@@ -212,13 +215,15 @@ class Protected:
             self.hidden[:, list(self.table.columns).index(column)])
 
 
-def protect_counts(tables: dict[str, pd.DataFrame], k: int = MIN_CELL
-                   ) -> dict[str, Protected]:
+def protect_counts(tables: dict[str, pd.DataFrame], k: int = MIN_CELL, *,
+                   flags: pd.DataFrame | None = None) -> dict[str, Protected]:
     """The run's count tables, each decided once: every output showing their numbers
-    takes them from here."""
+    takes them from here (``flags``: the results' completion flags, if already made)."""
     out = {}
     for name, build in TABLES.items():
-        table = with_totals(grid(build(tables), tables["students"]))
+        counts = (students_by_completion(tables, flags) if name == "students_by_completion"
+                  else build(tables))
+        table = with_totals(grid(counts, tables["students"]))
         out[name] = Protected(table, hidden_cells(table, k=k))
     return out
 

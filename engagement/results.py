@@ -252,7 +252,7 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
                                                            timezone=design.timezone),
                                           n="n_students", values=["contacts", "n_students"], k=k)
     # Counts the export also publishes come from its decision: hidden in the same cells.
-    counts = protect_counts(tables, k)
+    counts = protect_counts(tables, k, flags=flags)
     sizes = school_sizes(counts["students_by_completion"])
     by_school = school_completion(flags, tables["students"])
     size = by_school["school_id"].astype("str").map(sizes).astype("Int64")
