@@ -596,6 +596,14 @@ def _result_table(name: str, frame: pd.DataFrame, keys: list[str], counts: list[
     return AuditTable(name, values, lower=lower, upper=upper, declared_small=declared)
 
 
+def _ordered(table: AuditTable, columns: list[str], why: str) -> list[Link]:
+    """Each row's ``columns`` in non-decreasing order (a subset counts no more)."""
+    return [Link.at_most([(table.name, row, smaller)], [(table.name, row, larger)],
+                         why.format(row))
+            for row in table.values.index
+            for smaller, larger in zip(columns, columns[1:], strict=False)]
+
+
 def from_results(folder: str | Path, *, k: int = K, flag_means_small: bool = True
                  ) -> tuple[list[AuditTable], list[Link]]:
     """The count columns of ``engagement analyze``'s result CSVs, with the identities
@@ -638,12 +646,8 @@ def from_results(folder: str | Path, *, k: int = K, flag_means_small: bool = Tru
             "n_families", "n_reached", "n_attempted", "unanswered_attempts"], "n_families",
             **shared)
         tables.append(t)
-        for row in t.values.index:
-            cell = lambda c, row=row: ("reachability", row, c)  # noqa: E731
-            links += [Link.at_most([cell("n_reached")], [cell("n_attempted")],
-                                   f"reachability {row}: reached families were attempted"),
-                      Link.at_most([cell("n_attempted")], [cell("n_families")],
-                                   f"reachability {row}: attempted families are families")]
+        links += _ordered(t, ["n_reached", "n_attempted", "n_families"],
+                          "reachability {}: reached <= attempted <= families")
 
     if (f := read("conference_outcomes")) is not None:
         tables.append(_conference_outcomes(f, **shared))
@@ -699,12 +703,8 @@ def from_results(folder: str | Path, *, k: int = K, flag_means_small: bool = Tru
                           ["n_students", "n_counted", "n_submitted"], "n_students", **opts)
         t.lower.loc[(pct == 0).to_numpy(), "n_counted"] = 1.0  # 0% of some counted work
         tables.append(t)
-        for row in t.values.index:
-            cell = lambda c, row=row: ("assignment_summary", row, c)  # noqa: E731
-            links += [Link.at_most([cell("n_submitted")], [cell("n_counted")],
-                                   f"assignment {row}: submitted work is counted"),
-                      Link.at_most([cell("n_counted")], [cell("n_students")],
-                                   f"assignment {row}: counted results are results")]
+        links += _ordered(t, ["n_submitted", "n_counted", "n_students"],
+                          "assignment {}: submitted <= counted <= results")
         if weeks is not None:
             w = [("completion_by_week", r) for r in tables[-2].values.index]
             a = [("assignment_summary", r) for r in t.values.index]
