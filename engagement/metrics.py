@@ -66,6 +66,12 @@ def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame, *,
 NO_GRADE = "not given"
 
 
+def grade_name(grade) -> str:
+    """A grade as a school says it: "pre-K", "K", "7", or "not given"."""
+    return {-1: "pre-K", 0: "K"}.get(grade, str(grade)) if not isinstance(grade, str) \
+        else grade
+
+
 def by_grade(students: pd.DataFrame) -> pd.DataFrame:
     """``students`` with a grade to group by: the grade, or "not given" where no export
     gave one (grouping would otherwise drop those students without a word)."""

@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from engagement.estimate.design import ESTIMANDS
+from engagement.metrics import grade_name
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -89,7 +90,8 @@ def _hidden(frame: pd.DataFrame) -> int:
 
 def _privacy_note(frame: pd.DataFrame, what: str = "groups") -> str:
     hidden = _hidden(frame)
-    return (f"{hidden} small {what} not shown (privacy)." if hidden
+    # Hidden: small, or hidden so that a small one cannot be worked out from the rest.
+    return (f"{hidden} {what} hidden for privacy." if hidden
             else "No group too small to show.")
 
 
@@ -106,7 +108,7 @@ def completion_by_week(completion: pd.DataFrame, activity: pd.DataFrame | None =
     ax.set_ylabel("work completed (%)")
     ax.set_title("Completion by school week")
     note = (f"n = {int(completion['n'].sum()):,} assignments due. "
-            f"{_hidden(completion)} small school-weeks not shown (privacy).")
+            f"{_hidden(completion)} school-weeks hidden for privacy.")
     if activity is not None and len(activity):
         bars = ax.twinx()
         shown = activity[~activity["suppressed"]].assign(week=lambda f: pd.to_datetime(
@@ -122,8 +124,7 @@ def completion_by_week(completion: pd.DataFrame, activity: pd.DataFrame | None =
         bars.spines["top"].set_visible(False)
         handles = ax.get_legend_handles_labels()[0] + bars.get_legend_handles_labels()[0]
         ax.legend(handles=handles, loc="upper right", fontsize=8, ncols=2)
-        note += (f" Contact bars: {_hidden(activity)} small week-and-kind cells not shown "
-                 "(privacy).")
+        note += f" Contact bars: {_hidden(activity)} week-and-kind cells hidden for privacy."
     else:
         ax.legend(loc="lower left", fontsize=8)
     _footnote(ax, note)
@@ -252,7 +253,7 @@ def conference_attendance(outcomes: pd.DataFrame, *, ax: Axes) -> Axes:
     table = shown.pivot_table(index=["school_id", "grade_level"], columns="status",
                               values="n", aggfunc="sum", fill_value=0, observed=True)
     table = table[[s for s in STATUS_ORDER if s in table.columns]]
-    labels = [f"school {s}, grade {g}" for s, g in table.index]
+    labels = [f"school {s}, grade {grade_name(g)}" for s, g in table.index]
     y = np.arange(len(table))[::-1]
     left = np.zeros(len(table))
     for status, colour in zip(table.columns, OKABE_ITO, strict=False):

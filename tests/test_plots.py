@@ -77,7 +77,9 @@ def test_conference_bars_leave_out_suppressed_cells(sample_results):
     ax = plots.conference_attendance(outcomes)
     drawn = sum(p.get_width() for p in ax.patches)
     assert drawn == outcomes["n"].sum()  # only cells with n >= k
-    assert f"{int(outcomes['suppressed'].sum())} small cells not shown" in _texts(ax)
+    assert f"{int(outcomes['suppressed'].sum())} cells hidden for privacy" in _texts(ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "school 101, grade K" in labels and not any("grade 0" in t for t in labels)
 
 
 def test_small_groups_never_drawn_in_hand_made_frames():
@@ -87,7 +89,7 @@ def test_small_groups_never_drawn_in_hand_made_frames():
                           "suppressed": [False, True, False]})
     ax = plots.dose_response(frame)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "2"]
-    assert "1 small groups not shown" in _texts(ax)
+    assert "1 groups hidden for privacy" in _texts(ax)
 
 
 def test_forest_has_each_school_and_the_pooled_diamond(sample_results):
@@ -110,7 +112,7 @@ def test_completion_by_week_and_invitations(sample_results):
                                   sample_results.contact_activity)
     assert [line.get_label() for line in ax.get_lines()] == [
         "school 101", "school 102", "school 103"]
-    assert "small school-weeks not shown" in _texts(ax)
+    assert "school-weeks hidden for privacy" in _texts(ax)
     ax = plots.invitations(sample_results.invitations)
     assert len(ax.patches) == 6 and "associated with" in _texts(ax)
 

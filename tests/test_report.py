@@ -53,6 +53,8 @@ def test_report_has_findings_charts_and_cleaning(report):
                     "What these numbers can and cannot say"):
         assert heading in page
     assert "associated with completion 9.2 points higher" in page
+    assert "1,200 students in 3 schools;" in page and "school(s)" not in page
+    assert "every school on the same estimate (Benjamini-Hochberg" in page
     assert "contact_log_101.xlsx" in page and "quarantined" in page
     assert "import engagement" not in page  # code hidden
 
@@ -127,5 +129,5 @@ def test_replicate_writes_each_school_and_the_pooled_division(tmp_path):
         assert f'href="school_{school}.html"' in division
         page = (tmp_path / f"school_{school}.html").read_text(encoding="utf-8")
         assert f"Parent contact and assignment completion: school {school}" in page
-        assert "School by school" not in page and "400 students in 1 school(s)" in page
+        assert "School by school" not in page and "400 students in 1 school;" in page
     assert (tmp_path / "manifest.json").exists() and (tmp_path / "clean").is_dir()
