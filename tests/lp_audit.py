@@ -677,21 +677,16 @@ def from_results(folder: str | Path, *, k: int = K, flag_means_small: bool = Tru
         t = _result_table("contact_activity", f, ["week", "mode"], ["contacts", "n_students"],
                           "n_students", **opts)
         tables.append(t)
-        for row in t.values.index:
-            links.append(Link.at_most([("contact_activity", row, "n_students")],
-                                      [("contact_activity", row, "contacts")],
-                                      f"contact_activity {row}: a student contacted had a "
-                                      "contact"))
+        links += _ordered(t, ["n_students", "contacts"],
+                          "contact_activity {}: a student contacted had a contact")
 
     weeks, tasks = read("completion_by_week"), read("assignment_summary")
     if weeks is not None:
         t = _result_table("completion_by_week", weeks, ["school_id", "week"], ["n", "completed"],
                           "n", **opts)
         tables.append(t)
-        for row in t.values.index:
-            links.append(Link.at_most([("completion_by_week", row, "completed")],
-                                      [("completion_by_week", row, "n")],
-                                      f"completion_by_week {row}: completed work is counted"))
+        links += _ordered(t, ["completed", "n"],
+                          "completion_by_week {}: completed work is counted")
     if tasks is not None:
         pct = _number(tasks["pct_submitted"])
         sub = _number(tasks["n_submitted"])
