@@ -45,7 +45,7 @@ if stage == "sample":
     division = write_sample(folder / "raw", SampleConfig(students=size))
     rows = len(division.results)
 elif stage == "clean":
-    from engagement.cleaning import clean_folder
+    from engagement.dataset import clean_folder
     dataset = clean_folder(folder / "raw", folder / "clean")
     rows = sum(a.rows_in for a in dataset.report.accounts)
 elif stage == "analyze":
@@ -66,7 +66,7 @@ elif stage == "report":
     rows = len(pd.read_parquet(folder / "clean" / "results.parquet", columns=["status"]))
 elif stage == "contact_log":
     import numpy as np, pandas as pd
-    from engagement.cleaning import clean_folder
+    from engagement.dataset import clean_folder
     raw = folder / "contacts_only"
     raw.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)

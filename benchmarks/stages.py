@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from engagement.cleaning import load
+from engagement.dataset import load
 from engagement.estimate import DESIGNS, Design, Prepared, event_study, school_week_counts
 from engagement.estimate.contacts import _Fit
 

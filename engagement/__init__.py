@@ -1,7 +1,8 @@
 """engagement: clean school exports and test how parent contact relates to completion."""
 
-from engagement.cleaning import CleaningReport, Dataset, clean_folder, load
+from engagement.accounting import CleaningReport
 from engagement.config import Effects, SampleConfig
+from engagement.dataset import Dataset, clean_folder, load
 from engagement.results import Results, analyze
 from engagement.schema import TABLES, ValidationError, validate
 

@@ -10,13 +10,13 @@ names and damaged ids in other files are matched against it.
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from engagement.accounting import QUARANTINE_COLUMNS, FileAccount
 from engagement.io.text import Reading
 from engagement.io.wide import STUDENTS_KIND
 from engagement.parsing import (
@@ -29,7 +29,7 @@ from engagement.parsing import (
     restore_leading_zeros,
     spread,
 )
-from engagement.privacy import FREE_TEXT, free_text, markdown_text
+from engagement.privacy import FREE_TEXT, free_text
 from engagement.schema import COLUMNS, REQUIRED, TABLES, validate
 from engagement.vocabulary import mode_of
 
@@ -69,29 +69,6 @@ class Settings:
         today = pd.Timestamp.now(tz=self.timezone)
         return (pd.Timestamp("2000-01-01", tz=self.timezone), today + pd.DateOffset(years=2),
                 "a placeholder year (before 2000 or years from now), not a real date")
-
-
-@dataclass
-class FileAccount:
-    """The accounting of one input file (and one table read from it)."""
-
-    file: str
-    kind: str
-    table: str
-    rows_in: int = 0
-    rows_kept: int = 0
-    rows_duplicate: int = 0
-    rows_quarantined: int = 0
-    fixes: dict[str, int] = field(default_factory=dict)
-    unknown_spellings: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def balanced(self) -> bool:
-        return self.rows_in == self.rows_kept + self.rows_duplicate + self.rows_quarantined
-
-    def add_fix(self, name: str, count: int) -> None:
-        if count:
-            self.fixes[name] = self.fixes.get(name, 0) + int(count)
 
 
 class _Batch:
@@ -159,9 +136,6 @@ class _Batch:
             found = self.account.unknown_spellings.setdefault(column, {})
             for spelling, n in counts.items():
                 found[str(spelling)] = found.get(str(spelling), 0) + int(n)
-
-
-QUARANTINE_COLUMNS = ["file", "line", "table", "column", "value", "reason", "record"]
 
 
 def _records(frame: pd.DataFrame) -> pd.Series:
@@ -608,14 +582,13 @@ class Cleaned:
 
 
 def clean_readings(readings: list[Reading], settings: Settings | None = None) -> Cleaned:
-    """Clean every reading into the canonical tables; nothing is lost."""
-    return _clean_batches([_Batch(r) for r in readings], settings)
+    """Clean every reading into the canonical tables; nothing is lost.
 
-
-def _clean_batches(batches: list[_Batch], settings: Settings | None) -> Cleaned:
-    """``clean_readings`` on batches it may empty: each batch's frames are let go as
-    soon as its table is built, so a caller that keeps no other reference to the raw
-    frames (``clean_folder``) does not hold every file twice at the end."""
+    ``readings`` is emptied: each file's frames are let go as soon as its table is
+    built, so a caller that keeps no other reference to them does not hold every file
+    twice at the end (5 GB at 100,000 students)."""
+    batches = [_Batch(r) for r in readings]
+    readings.clear()
     settings = settings or Settings()
     by_table: dict[str, list[_Batch]] = {t: [] for t in TABLES}
     for batch in batches:
@@ -836,188 +809,3 @@ def load_settings(path: str | Path | None) -> tuple[Settings, dict]:
         return Settings(**section), data
     except TypeError as err:
         raise ValueError(f"{path}: unknown setting in [cleaning] ({err})") from None
-
-
-@dataclass
-class CleaningReport:
-    """Per-file counts, fixes and unknown spellings: what happened to every input row."""
-
-    accounts: list[FileAccount]
-    skipped: list[str] = field(default_factory=list)
-
-    @property
-    def not_read(self) -> list[str]:
-        """Exports passed over, with the reason (documentation files are listed by name
-        alone and are not counted)."""
-        return [s for s in self.skipped if ": " in s]
-
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{
-            "file": a.file, "kind": a.kind, "table": a.table, "rows_in": a.rows_in,
-            "rows_kept": a.rows_kept, "rows_duplicate": a.rows_duplicate,
-            "rows_quarantined": a.rows_quarantined} for a in self.accounts])
-
-    def to_json(self) -> str:
-        files = [{**a.__dict__} for a in self.accounts]
-        return json.dumps({"files": files, "skipped": self.skipped}, indent=2,
-                          ensure_ascii=False) + "\n"
-
-    def summary(self) -> str:
-        """A short readable account, in Markdown."""
-        lines = ["# Cleaning report", "",
-                 "| file | table | in | kept | duplicate | quarantined |",
-                 "|---|---|---:|---:|---:|---:|"]
-        for a in self.accounts:
-            lines.append(f"| {markdown_text(a.file)} | {a.table} | {a.rows_in:,} | "
-                         f"{a.rows_kept:,} | {a.rows_duplicate:,} | {a.rows_quarantined:,} |")
-        fixes = [(a.file, k, v) for a in self.accounts for k, v in a.fixes.items()]
-        if fixes:
-            lines += ["", "## Fixes made", ""]
-            lines += [f"- {markdown_text(file)}: {name.replace('_', ' ')}: {n:,}"
-                      for file, name, n in fixes]
-        unknown = [(a.file, col, s, n) for a in self.accounts
-                   for col, spellings in a.unknown_spellings.items() for s, n in spellings.items()]
-        if unknown:
-            lines += ["", "## Spellings engagement does not know (add them to engagement.toml)",
-                      ""]
-            lines += [f"- {markdown_text(file)}: free text in column {col}: {n:,} row(s)"
-                      if s == FREE_TEXT else
-                      f"- {markdown_text(file)}: {col} '{markdown_text(s)}': {n:,} row(s)"
-                      for file, col, s, n in unknown]
-        if self.skipped:
-            lines += ["", "## Files not read", ""] + [f"- {markdown_text(name)}"
-                                                      for name in self.skipped]
-        return "\n".join(lines) + "\n"
-
-    def _repr_markdown_(self) -> str:
-        return self.summary()
-
-
-@dataclass
-class Dataset:
-    """The seven canonical tables, the cleaning report and the quarantine."""
-
-    tables: dict[str, pd.DataFrame]
-    report: CleaningReport
-    quarantine: pd.DataFrame
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{t} {len(f):,}" for t, f in self.tables.items())
-        return f"Dataset({counts}; quarantined {len(self.quarantine):,})"
-
-    def school(self, school_id: str) -> Dataset:
-        """The same dataset for one school: its students, their results, its contacts,
-        conferences, broadcasts and classes. The cleaning report stays the whole one."""
-        school_id = str(school_id)
-        known = set(self.tables["students"]["school_id"].astype("str"))
-        if school_id not in known:
-            raise ValueError(f"school {school_id!r} is not in the data; schools: "
-                             f"{', '.join(sorted(known))}")
-        tables = {}
-        for name, frame in self.tables.items():
-            if "school_id" in frame:
-                tables[name] = frame[frame["school_id"].astype("str") == school_id]
-        students = set(tables["students"]["student_id"])
-        tables["results"] = self.tables["results"][
-            self.tables["results"]["student_id"].isin(students)]
-        return Dataset({t: tables[t] for t in self.tables}, self.report, self.quarantine)
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{t}</td><td style='text-align:right'>{len(f):,}</td></tr>"
-                       for t, f in self.tables.items())
-        files = len(self.report.accounts)
-        return (f"<div><strong>Dataset</strong> from {files} file(s): "
-                f"{len(self.quarantine):,} rows quarantined (see <code>.quarantine</code>), "
-                f"the cleaning report in <code>.report</code>."
-                f"<table><tr><th>table</th><th>rows</th></tr>{rows}</table></div>")
-
-
-def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Quarantined rows counted by file, column and reason: the reasons never hold a
-    value, so this is safe to show in a report. Line by line, they are in
-    ``quarantine.csv``."""
-    if quarantine.empty:
-        return pd.DataFrame(columns=["file", "column", "reason", "rows"])
-    return (quarantine.assign(column=quarantine["column"].fillna("")).groupby(
-        ["file", "column", "reason"]).size().rename("rows").reset_index()
-        .sort_values(["file", "rows"], ascending=[True, False]))
-
-
-def clean_folder(raw_dir: str | Path, out_dir: str | Path | None = None, *,
-                 config: str | Path | None = None, key_file: str | Path | None = None,
-                 keep_notes: bool = False, dayfirst: bool | None = None,
-                 keep_raw_quarantine: bool = False, progress: bool = False) -> Dataset:
-    """Read every export in ``raw_dir``, clean it, and (if ``out_dir``) write one Parquet
-    file per table, ``quarantine.csv``, ``cleaning_report.json`` and ``cleaning_report.md``.
-    ``keep_raw_quarantine`` also writes the quarantined rows as they were read, for the
-    data steward, in a file named as private. ``progress`` shows a bar per file read (big
-    exports take minutes).
-
-    Raises ``ValueError`` (a sentence naming the file and the fix) when it cannot
-    proceed: a missing folder, no readable file, an undecidable date order.
-    """
-    from engagement.io import read_folder
-    from engagement.privacy import (
-        PRIVATE_QUARANTINE,
-        protect,
-        read_key,
-        share_quarantine,
-        write_csv,
-    )
-
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"{raw_dir} is not a folder; pass the folder that holds the "
-                                "exports")
-    settings, options = load_settings(config)
-    if dayfirst is not None:
-        settings.dayfirst = dayfirst
-    key = read_key(key_file)
-    readings, skipped = read_folder(raw_dir, config=options, progress=progress,
-                                    private=[key_file] if key_file is not None else [])
-    # The batches hold the only reference to the raw frames, so cleaning frees each
-    # file's frames as soon as its table is built (5 GB at 100,000 students).
-    batches = [_Batch(r) for r in readings]
-    del readings
-    cleaned = _clean_batches(batches, settings)
-    del batches
-    tables = {t: protect(f, key=key, keep_notes=keep_notes) for t, f in cleaned.tables.items()}
-    cleaned.tables.clear()  # the notes column (when dropped) goes with the unprotected tables
-    report = CleaningReport(cleaned.accounts, skipped)
-    dataset = Dataset(tables, report, share_quarantine(cleaned.quarantine, key=key))
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in tables.items():
-            frame.to_parquet(out / f"{name}.parquet", index=False)
-        write_csv(dataset.quarantine, out / "quarantine.csv")
-        if keep_raw_quarantine:
-            write_csv(cleaned.quarantine, out / PRIVATE_QUARANTINE)
-        (out / "cleaning_report.json").write_text(report.to_json(), encoding="utf-8")
-        (out / "cleaning_report.md").write_text(report.summary(), encoding="utf-8")
-    return dataset
-
-
-def load(path: str | Path, **kwargs) -> Dataset:
-    """A Dataset from a cleaned folder (Parquet files) or a raw one (cleaned in memory)."""
-    path = Path(path)
-    if (path / "students.parquet").exists():
-        tables = {t: validate(pd.read_parquet(path / f"{t}.parquet"), t) for t in TABLES
-                  if (path / f"{t}.parquet").exists()}
-        report_file = path / "cleaning_report.json"
-        accounts = []
-        skipped = []
-        if report_file.exists():
-            data = json.loads(report_file.read_text(encoding="utf-8"))
-            accounts = [FileAccount(**a) for a in data["files"]]
-            skipped = data.get("skipped", [])
-        quarantine = (pd.read_csv(path / "quarantine.csv", dtype="str")
-                      if (path / "quarantine.csv").exists() else pd.DataFrame())
-        return Dataset(tables, CleaningReport(accounts, skipped), quarantine)
-    return clean_folder(path, None, **kwargs)

@@ -49,7 +49,7 @@ def _record(out: Path, data_dir: Path, command: str, parameters: dict, dataset=N
 
 
 def _clean(args: argparse.Namespace) -> int:
-    from engagement.cleaning import clean_folder
+    from engagement.dataset import clean_folder
     from engagement.privacy import PRIVATE_QUARANTINE, read_key
 
     pseudonyms = read_key(args.key_file) is not None  # a weak key stops here, before reading
@@ -97,7 +97,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from engagement.cleaning import load
+    from engagement.dataset import load
     from engagement.estimate import Design
     from engagement.results import analyze
 
@@ -163,7 +163,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from engagement.cleaning import load
+    from engagement.dataset import load
     from engagement.estimate import Design
     from engagement.findings import check, format_check, read_findings
     from engagement.privacy import write_csv
@@ -183,7 +183,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from engagement.cleaning import load
+    from engagement.dataset import load
     from engagement.estimate import Design
     from engagement.publish import export
     from engagement.results import analyze

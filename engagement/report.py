@@ -126,7 +126,7 @@ def replicate(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
     (``division.html``, with the forest plot, I² and links to each school's report).
 
     Raw exports are cleaned once, into ``out_dir/clean``."""
-    from engagement.cleaning import clean_folder, load
+    from engagement.dataset import clean_folder, load
 
     out = Path(out_dir)
     data_dir = Path(data_dir)

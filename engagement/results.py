@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engagement.cleaning import Dataset
+from engagement.dataset import Dataset
 from engagement.estimate import (
     DESCRIPTIVE,
     ESTIMANDS,

@@ -19,7 +19,7 @@ def small_division():
 @pytest.fixture(scope="session")
 def sample_dataset():
     """The sample division's raw exports, cleaned once for the session."""
-    from engagement.cleaning import clean_folder
+    from engagement.dataset import clean_folder
 
     return clean_folder(SAMPLE)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement.cleaning import clean_folder
 from engagement.config import Effects, SampleConfig
+from engagement.dataset import clean_folder
 from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects
 from engagement.estimate.contacts import _Fit
 from engagement.sample import canonical_tables, simulate

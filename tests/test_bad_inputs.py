@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 
 ROSTER = ("student_id,school_id,grade_level,given_name,family_name\n"
           "000123,101,7,Hélène,Bélanger\n"

@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 from engagement.vocabulary import SPELLINGS
 
 ROSTER = [f"{n:06d}" for n in (123, 4512, 77001, 120034, 999999)]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import engagement
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 from engagement.sample import canonical_tables, simulate
 from tests.conftest import SAMPLE
 

@@ -176,7 +176,7 @@ def unsuppressed_run(clean: Path, work: Path) -> dict[str, Path]:
     """The same outputs with suppression switched off: the truth the model must hold on."""
     import engagement.publish as publish
     import engagement.results as results
-    from engagement.cleaning import load
+    from engagement.dataset import load
     from engagement.estimate import Design
 
     with pytest.MonkeyPatch.context() as mp:

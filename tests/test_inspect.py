@@ -49,7 +49,7 @@ def test_links_out_of_the_folder_are_not_followed(tmp_path):
 
 
 def test_the_written_mapping_cleans_the_same_and_can_be_corrected(tmp_path, capsys):
-    from engagement.cleaning import clean_folder
+    from engagement.dataset import clean_folder
 
     config = tmp_path / "engagement.toml"
     assert main(["inspect", str(SAMPLE), "--write-config", str(config)]) == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 from engagement.inspect import inspect_folder
 
 ROSTER = ("student_id,school_id,grade_level,given_name,family_name\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 
 ROSTER = "student_id,school_id,grade_level\n000123,101,7\n120034,101,8\n"
 HEADER = ["Student Number", "Date", "Type", "Initiated by", "Reason", "Outcome"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 
 
 @pytest.mark.slow

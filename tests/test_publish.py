@@ -90,7 +90,7 @@ def test_any_count_table_comes_out_publishable(rows, columns, k, data):
 
 
 def test_students_without_a_grade_are_counted_not_dropped():
-    from engagement.cleaning import load
+    from engagement.dataset import load
     from engagement.metrics import reachability
     from engagement.publish import families_by_contact
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 from engagement.inspect import inspect_folder
 
 REAL = Path(__file__).resolve().parent / "data" / "real"

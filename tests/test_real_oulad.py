@@ -8,7 +8,7 @@ of which 49,318 (28.83%) were handed in after it.
 import pandas as pd
 import pytest
 
-from engagement.cleaning import clean_folder
+from engagement.dataset import clean_folder
 from tests.conftest import REAL
 
 OULAD = REAL / "oulad"

@@ -98,7 +98,7 @@ def test_a_missing_table_is_named(small_division):
 
 
 def test_quarantine_summary_counts_by_file_column_and_reason():
-    from engagement.cleaning import quarantine_summary
+    from engagement.accounting import quarantine_summary
 
     q = pd.DataFrame({"file": ["r.csv"] * 3, "column": ["student_id", "student_id", "channel"],
                       "value": ["344097", "344098", "Seesaw"],
