@@ -162,6 +162,24 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _actions(args: argparse.Namespace) -> int:
+    from engagement.actions import action_list
+    from engagement.dataset import load
+    from engagement.privacy import write_csv
+
+    if args.out.is_dir() or args.out.suffix.lower() != ".csv":
+        raise ValueError(f"--out names the CSV file to write (say, actions.csv), not "
+                         f"{args.out}")
+    table = action_list(load(args.data_dir), school=args.school, days=args.days,
+                        as_of=args.as_of)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(table, args.out)
+    if not args.quiet:
+        print(f"Wrote {len(table):,} students to {args.out}. It lists students by id: keep "
+              "it within the school.")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from engagement.dataset import load
     from engagement.estimate import Design
@@ -304,6 +322,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="a single HTML report a principal can open")
     _analysis_options(p)
     p.set_defaults(run=_report)
+
+    p = sub.add_parser("actions", help="one school's students to contact: behind on work "
+                                       "and not reached lately (a private list)")
+    p.add_argument("data_dir", type=Path, help="a raw or a cleaned folder")
+    p.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    p.add_argument("--school", default=None, help="the school (needed when there are several)")
+    p.add_argument("--days", type=int, default=14,
+                   help="a conversation this recent takes a student off the list (default 14)")
+    p.add_argument("--as-of", default=None, metavar="DATE",
+                   help="the day the list is for (default: the last due date in the data)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=_actions)
 
     p = sub.add_parser("check", help="recompute published claims and judge each one")
     p.add_argument("findings", type=Path, help="a findings file (TOML) of claims")
