@@ -1,20 +1,15 @@
 """The HTML report: built by the command from the raw sample, free of anything that names a
 student, and rendered in a real headless Chromium (Debian's package)."""
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
+from tests.browser import CHROMIUM_FLAGS, chromium
 from tests.conftest import SAMPLE
-
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -75,27 +70,12 @@ def test_report_refuses_k_below_six(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _chromium() -> str:
-    """Debian's chromium, installed here when absent (the test set-up), else a skip."""
-    path = shutil.which("chromium")
-    if path is None and shutil.which("apt-get") and os.geteuid() == 0:
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
-        if subprocess.run(install, capture_output=True, check=False).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False)
-            subprocess.run(install, capture_output=True, check=False)
-        path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Debian's chromium is not installed and could not be installed here "
-                    "(apt-get install chromium needs root and a Debian mirror)")
-    return path
-
-
 def test_report_renders_in_headless_chromium(report, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = _chromium()
+    path = chromium()
     requests, errors = [], []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1000, "height": 1400})
         page.on("request", lambda r: requests.append(r.url))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
