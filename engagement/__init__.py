@@ -9,5 +9,6 @@ from engagement.results import Results, analyze
 from engagement.schema import TABLES, ValidationError, validate
 
 __all__ = ["TABLES", "CleaningReport", "Dataset", "Effects", "Results", "SampleConfig",
-           "ValidationError", "action_list", "analyze", "clean_folder", "explore", "load", "validate"]
+           "ValidationError", "action_list", "analyze", "clean_folder", "explore", "load",
+           "validate"]
 __version__ = "0.1.0"
