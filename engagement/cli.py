@@ -155,8 +155,8 @@ def _report(args: argparse.Namespace) -> int:
     path = build_report(args.data_dir, args.out, k=args.k, window_days=args.window_days,
                         seed=args.seed, progress=not args.quiet)
     _record(args.out, args.data_dir, "report", {
-        **asdict(Design(window_days=args.window_days, seed=args.seed)), "k": args.k},
-        quiet=args.quiet)
+        **asdict(Design(window_days=args.window_days, seed=args.seed)),
+        "k": args.k}, quiet=args.quiet)  # None: the results folder's own
     if not args.quiet:
         print(f"Wrote {path}: open it in a browser")
     return 0
@@ -319,9 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "without it, a local cluster of this machine's cores")
     p.set_defaults(run=_analyze)
 
-    p = sub.add_parser("report", help="a single HTML report a principal can open")
+    p = sub.add_parser("report", help="a single HTML report a principal can open, from "
+                                      "analyze's results (or exports, analysed first)")
     _analysis_options(p)
-    p.set_defaults(run=_report)
+    p.set_defaults(run=_report, k=None)  # a results folder's own k, unless one is asked for
 
     p = sub.add_parser("actions", help="one school's students to contact: behind on work "
                                        "and not reached lately (a private list)")

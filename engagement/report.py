@@ -1,9 +1,11 @@
 """The report a principal can open: the package's report notebook, run on their data and
 exported as one self-contained HTML file (charts embedded, code hidden).
 
-The notebook (``report_template.ipynb``, shipped inside the package) does the work with
-the same ``engagement.analyze`` and ``engagement.plots`` the notebooks use; this module
-only fills in its parameters, runs it cell by cell (with a progress bar) and exports it.
+The notebook (``report_template.ipynb``, shipped inside the package) reads the results
+of ``engagement analyze`` (``Results.read``) and draws them with the same
+``engagement.plots`` the notebooks use: it computes nothing again. This module runs the
+analysis first when given exports or cleaned tables, fills in the notebook's parameters,
+runs it cell by cell (with a progress bar) and exports it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ th { background: #f4f4f4; } td { font-variant-numeric: tabular-nums; }
 def parameters_cell(**values) -> nbformat.NotebookNode:
     """A code cell assigning the parameters (as papermill injects them)."""
     source = "\n".join(f"{name} = {value!r}" for name, value in values.items())
-    return nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    cell.id = "injected-parameters"  # not a random id: the same inputs give the same page
+    return cell
 
 
 def run_notebook(nb: nbformat.NotebookNode, *, workdir: Path, progress: bool = True,
@@ -87,33 +91,90 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
             f"<body>{body}</body></html>\n")
 
 
-def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
+def is_results(folder: str | Path) -> bool:
+    """A folder ``engagement analyze`` wrote (effects.csv and its run record)."""
+    folder = Path(folder)
+    return (folder / "effects.csv").is_file() and (folder / "manifest.json").is_file()
+
+
+def analyze_into(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
+                 window_days: int = 21, seed: int = 0, school: str | None = None,
+                 progress: bool = True, dataset=None) -> Path:
+    """Run the analysis on ``data_dir`` (raw or cleaned; ``school``: that school alone)
+    and write its results, with their run record, to ``out_dir``: what a report reads."""
+    from dataclasses import asdict
+
+    from engagement import manifest
+    from engagement.dataset import load
+    from engagement.estimate import Design
+    from engagement.results import analyze
+
+    dataset = load(data_dir) if dataset is None else dataset
+    if school is not None:
+        dataset = dataset.school(school)
+    design = Design(window_days=window_days, seed=seed)
+    analyze(dataset, design=design, k=k, progress=progress).write(out_dir)
+    manifest.write(Path(out_dir), manifest.build(
+        Path(data_dir), command="analyze",
+        parameters={**asdict(design), "k": k, "engine": "pandas", "school": school},
+        report=dataset.report if dataset.report.accounts else None))
+    return Path(out_dir)
+
+
+def build_report(data_dir: str | Path, out_dir: str | Path, *, k: int | None = None,
                  window_days: int = 21, seed: int = 0, progress: bool = True,
                  school: str | None = None, name: str = "report.html",
                  school_reports: list[tuple[str, str]] | None = None,
                  name_staff: bool = True) -> Path:
-    """Run the report notebook on ``data_dir`` (raw exports or a cleaned folder) and write
-    ``out_dir/name``. Groups under ``k`` (at least 6) are suppressed throughout.
+    """The report of ``data_dir`` written to ``out_dir/name``.
 
-    ``school`` narrows the report to one school; ``school_reports`` (school, file name)
-    pairs are linked from a division report. ``name_staff=False`` for pages shared beyond
-    the school: no staff member named, even by id."""
-    check_k(k)
+    ``data_dir`` is a results folder of ``engagement analyze`` (read as it is: its
+    settings and its ``k`` are the report's), or raw exports or a cleaned folder
+    (analysed first, into ``out_dir/results``). The notebook only reads results: it
+    computes nothing again. ``school`` narrows an analysis to one school;
+    ``school_reports`` (school, file name) pairs are linked from a division report.
+    ``name_staff=False`` for pages shared beyond the school: no staff member named."""
     data_dir = Path(data_dir).resolve()
     if not data_dir.is_dir():
         raise FileNotFoundError(f"{data_dir} is not a folder; pass the folder that holds the "
-                                "exports or the cleaned tables")
+                                "exports, the cleaned tables or analyze's results")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if is_results(data_dir):
+        _same_k(data_dir, k)
+        results_dir = data_dir
+    else:
+        check_k(MIN_CELL if k is None else k)
+        results_dir = analyze_into(data_dir, out / "results", k=MIN_CELL if k is None else k,
+                                   window_days=window_days, seed=seed, school=school,
+                                   progress=progress).resolve()
+    return report_from_results(results_dir, out / name, school=school,
+                               school_reports=school_reports, name_staff=name_staff,
+                               progress=progress)
+
+
+def _same_k(results_dir: Path, k: int | None) -> None:
+    import json
+
+    written = json.loads((results_dir / "manifest.json").read_text(encoding="utf-8"))
+    shown = written["parameters"].get("k")
+    if k is not None and k != shown:
+        raise ValueError(f"the results in {results_dir} hide groups under {shown}, not {k}; "
+                         f"run engagement analyze with --k {k} first")
+
+
+def report_from_results(results_dir: Path, path: Path, *, school: str | None = None,
+                        school_reports: list[tuple[str, str]] | None = None,
+                        name_staff: bool = True, progress: bool = True) -> Path:
+    """Run the report notebook on a results folder and write the page to ``path``."""
     nb = nbformat.read(TEMPLATE, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     nb.cells.insert(at + 1, parameters_cell(
-        data_dir=str(data_dir), k=k, window_days=window_days, seed=seed,
+        results_dir=str(Path(results_dir).resolve()),
         school=None if school is None else str(school),
         school_reports=[list(pair) for pair in school_reports] if school_reports else None,
         name_staff=name_staff))
-    run_notebook(nb, workdir=out, progress=progress)
-    path = out / name
+    run_notebook(nb, workdir=path.parent, progress=progress)
     title = "Parent contact and assignment completion" + (
         f": school {school}" if school is not None else "")
     path.write_text(to_html(nb, title), encoding="utf-8")
@@ -125,23 +186,32 @@ def replicate(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,
     """The same report for every school, and the division summary that pools them
     (``division.html``, with the forest plot, I² and links to each school's report).
 
-    Raw exports are cleaned once, into ``out_dir/clean``."""
+    Raw exports are cleaned once, into ``out_dir/clean``; each school's results and the
+    division's are in ``out_dir/results/``."""
     from engagement.dataset import clean_folder, load
 
+    check_k(k)
     out = Path(out_dir)
     data_dir = Path(data_dir)
     if not (data_dir / "students.parquet").exists():
         clean_folder(data_dir, out / "clean")
         data_dir = out / "clean"
-    schools = sorted(load(data_dir).students["school_id"].astype("str").unique())
-    # Division staff read these pages: no staff member is named on them.
-    options = {"k": k, "window_days": window_days, "seed": seed, "progress": progress,
-               "name_staff": False}
-    pages = [build_report(data_dir, out, school=s, name=page_name(s), **options)
-             for s in tqdm(schools, desc="schools", disable=not progress, leave=False)]
+    dataset = load(data_dir)
+    schools = sorted(dataset.students["school_id"].astype("str").unique())
+    options = {"k": k, "window_days": window_days, "seed": seed, "progress": progress}
+    pages = []
+    for s in tqdm(schools, desc="schools", disable=not progress, leave=False):
+        page = page_name(s)
+        results = analyze_into(data_dir, out / "results" / page.removesuffix(".html"),
+                               school=s, dataset=dataset, **options)
+        # Division staff read these pages: no staff member is named on them.
+        pages.append(report_from_results(results, out / page, school=s, name_staff=False,
+                                         progress=progress))
     links = [(s, p.name) for s, p in zip(schools, pages, strict=True)]
-    return [build_report(data_dir, out, name="division.html", school_reports=links,
-                         **options), *pages]
+    results = analyze_into(data_dir, out / "results" / "division", dataset=dataset, **options)
+    division = report_from_results(results, out / "division.html", school_reports=links,
+                                   name_staff=False, progress=progress)
+    return [division, *pages]
 
 
 def page_name(school: str) -> str:
@@ -153,6 +223,14 @@ def page_name(school: str) -> str:
     if safe != school or not safe:
         safe += "-" + hashlib.sha256(school.encode()).hexdigest()[:8]
     return f"school_{safe}.html"
+
+
+def source(*names: str) -> None:
+    """Under a chart or table: the CSVs of the results folder that hold its figures."""
+    from IPython.display import Markdown, display
+
+    display(Markdown("*From " + ", ".join(f"`{n}`" for n in names)
+                     + " in the results folder.*"))
 
 
 def p_text(p: float) -> str:

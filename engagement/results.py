@@ -76,6 +76,30 @@ class Results:
             write_csv(frame, out / f"{name}.csv")
         return out
 
+    @classmethod
+    def read(cls, folder: str | Path) -> Results:
+        """The results ``engagement analyze`` wrote to ``folder``, with the settings its
+        run record names: what the report shows, without computing anything again."""
+        import json
+
+        folder = Path(folder)
+        record = folder / "manifest.json"
+        if not (folder / "effects.csv").is_file() or not record.is_file():
+            raise ValueError(f"{folder} holds no results of engagement analyze (effects.csv "
+                             "and manifest.json); run engagement analyze CLEANED --out "
+                             f"{folder}")
+        parameters = json.loads(record.read_text(encoding="utf-8"))["parameters"]
+        missing = [name for name in FRAMES if not (folder / f"{name}.csv").is_file()]
+        if missing:
+            raise ValueError(f"{folder} lacks {', '.join(f'{m}.csv' for m in missing)}: it "
+                             "was written by another version or engine; run engagement "
+                             f"analyze again with --out {folder}")
+        fields = Design.__dataclass_fields__
+        design = Design(**{k: v for k, v in parameters.items() if k in fields})
+        frames = {name: _read_frame(folder / f"{name}.csv", design.timezone)
+                  for name in FRAMES}
+        return cls(frames, design, int(parameters["k"]))
+
     def headline(self) -> pd.DataFrame:
         """The division's estimates, one row per estimand, in the order people ask."""
         e = self.effects
@@ -87,7 +111,7 @@ class Results:
         """The key findings as plain sentences, each with its interval and its n (counts
         under k said as "fewer than k"). ``staff=False`` for pages shared beyond the
         school: no staff member is named, even by id."""
-        out = []
+        out = [self.reach_sentence()] if len(self.frames.get("reachability", [])) else []
         head = self.headline().set_index("estimand")
         # A design whose groups already differed before is not a fair comparison: its
         # sentence says so instead of stating an association.
@@ -97,8 +121,13 @@ class Results:
             if estimand == "naive_before_after_personal":
                 continue
             check = unfair.get(MODE_OF.get(estimand, ""))
+            channels = self.frames.get("broadcasts", pd.DataFrame())
+            if estimand == "att_broadcast" and len(channels):
+                out.append(_broadcast_sentence(channels, self.k))
+                continue
             out.append(_effect_sentence(estimand, row, self.design.window_days, self.k)
                        if check is None else _unfair_sentence(estimand, row, check))
+        out += [_parallel_sentence(c) for c in self.pretrend.itertuples() if c.passes]
         if {"att_personal_contact", "naive_before_after_personal"} <= set(head.index):
             honest = head.loc["att_personal_contact", "estimate"]
             naive = head.loc["naive_before_after_personal", "estimate"]
@@ -141,6 +170,21 @@ class Results:
             out.append(text)
         return out
 
+    def reach_sentence(self) -> str:
+        """Families reached in person, from the rows ``reachability.csv`` shows (a hidden
+        grade is left out of the total too: a total would give it away)."""
+        shown = self.reachability[~self.reachability["suppressed"].astype(bool)]
+        families = int(shown["n_families"].sum())
+        reached = int(shown["n_reached"].sum())
+        hidden = int(self.reachability["suppressed"].astype(bool).sum())
+        groups = "group" if hidden == 1 else "groups"
+        where = (f" in the grades shown ({hidden} school-grade {groups} hidden for privacy)"
+                 if hidden else "")
+        return (f"Of {count_text(families, self.k)} families{where}, "
+                f"{count_text(reached, self.k)} were reached in person (a call or meeting "
+                f"that got through) at least once; {count_text(families - reached, self.k)} "
+                f"never were.")
+
     def _repr_html_(self) -> str:
         rows = "".join(f"<li>{html.escape(s)}</li>" for s in self.findings())
         names = ", ".join(f"<code>{n}</code> ({len(f):,})" for n, f in self.frames.items())
@@ -166,8 +210,65 @@ def school_comparison(by_school: pd.DataFrame, estimand: str = "att_personal_con
     return out.assign(i2_percent=100 * out["i2"])
 
 
+#: Every frame analyze writes, in the order it writes them.
+FRAMES = ("effects", "effects_by_school", "event_study", "pretrend", "completion_by_week",
+          "contact_activity", "school_completion", "assignment_summary", "reachability",
+          "broadcasts", "dose_response", "initiator", "invitations", "conference_outcomes",
+          "campaigns", "campaign_hand_in", "data_summary", "cleaning", "quarantine_reasons")
+#: Columns read back as dates (a week's Monday) or times (a campaign's first call).
+DATES = ("week",)
+TIMES = ("start", "end")
+
+
+def _read_frame(path: Path, timezone: str) -> pd.DataFrame:
+    """A result CSV as ``analyze`` made it: ids stay text, dates and times are dates."""
+    frame = pd.read_csv(path, dtype={c: "str" for c in ("school_id", "staff_id", "scope",
+                                                        "assignment", "file")})
+    for column in DATES:
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+    for column in TIMES:
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(timezone)
+    return frame
+
+
 MODE_OF = {"att_personal_attempt": "personal", "att_personal_contact": "personal",
            "att_written_contact": "written"}
+
+
+BROADCAST_NAMES = {"sis_bulletin": "an SIS bulletin", "newsletter": "a newsletter",
+                   "website": "a website post", "social_media": "a social media post",
+                   "mass_email": "a mass email", "robocall": "a robocall"}
+
+
+def _broadcast_sentence(channels: pd.DataFrame, k: int) -> str:
+    """Every broadcast channel's weeks against weeks without it, as ``broadcasts.csv``
+    has them: descriptive only."""
+    rows = channels[(channels["scope"] == "division") & (channels["subgroup"] == "all")]
+    parts = []
+    for r in rows.itertuples():
+        channel = r.estimand.removeprefix("broadcast_")
+        name = BROADCAST_NAMES.get(channel, channel.replace("_", " "))
+        if pd.isna(r.estimate):
+            parts.append(f"after {name}, not shown (fewer than {k} weeks or too few to "
+                         "compare)")
+            continue
+        parts.append(f"after {name}, {r.estimate:+.1f} points ({r.ci_level:.0%} CI "
+                     f"{r.ci_low:+.1f} to {r.ci_high:+.1f}; {count_text(r.n_treated, k)} "
+                     f"weeks against {count_text(r.n_comparison, k)})")
+    return ("Weeks in which a broadcast went out, against weeks without it, in completion "
+            "of the work due the week after: " + "; ".join(parts) + ". Descriptive only, "
+            "not an effect: every family gets a broadcast in the same week as whatever "
+            "else that week brings.")
+
+
+def _parallel_sentence(check) -> str:
+    mode = check.estimand.removeprefix("pretrend_").removesuffix("_contact")
+    return (f"Before a {mode} contact, the contacted and comparison students moved in "
+            f"parallel: weeks 6 to 4 before it, they differed by {check.estimate:+.1f} points "
+            f"({check.ci_level:.0%} CI {check.ci_low:+.1f} to {check.ci_high:+.1f}), "
+            f"a check that the comparison is fair.")
 
 
 def _unfair_sentence(estimand: str, row: pd.Series, check) -> str:
@@ -292,8 +393,30 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
                      "staff_id"]),
         n="n", values=["handed_in", "share_handed_in"], k=k)
     step("campaigns")
+    frames.update(data_frames(dataset, k))
     steps.close()
     return Results(frames, design, k)
+
+
+def data_frames(dataset: Dataset | dict[str, pd.DataFrame], k: int = MIN_CELL
+                ) -> dict[str, pd.DataFrame]:
+    """What went in, for the report's opening and closing lines: rows per table and the
+    number of schools (``data_summary``), each file's accounting (``cleaning``) and the
+    quarantined rows counted by reason (``quarantine_reasons``: never a value)."""
+    from engagement.accounting import quarantine_summary
+
+    tables = dataset.tables if isinstance(dataset, Dataset) else dataset
+    counts = {name: len(frame) for name, frame in tables.items()}
+    counts["schools"] = tables["students"]["school_id"].nunique()
+    summary = pd.DataFrame({"what": list(counts), "rows": list(counts.values())})
+    if isinstance(dataset, Dataset):
+        accounts, reasons = dataset.report.to_frame(), quarantine_summary(dataset.quarantine)
+    else:
+        accounts = pd.DataFrame(columns=["file", "kind", "table", "rows_in", "rows_kept",
+                                         "rows_duplicate", "rows_quarantined"])
+        reasons = quarantine_summary(pd.DataFrame())
+    return {"data_summary": summary, "cleaning": accounts,
+            "quarantine_reasons": reasons[["file", "column", "reason", "rows"]]}
 
 
 #: The groups behind an estimate: it is shown only when each has k or more.

@@ -62,6 +62,33 @@ def test_report_names_no_student_and_quotes_no_note(report):
     assert not [n for n in notes if n in text]
 
 
+def test_the_report_reads_analyze_results_and_computes_nothing(report, tmp_path):
+    """Given analyze's folder, the report reads it: the same page, nothing recomputed."""
+    import nbformat
+
+    from engagement.report import TEMPLATE
+
+    results = report.parent / "results"  # analyze's output, written before the notebook ran
+    assert (results / "effects.csv").is_file() and (results / "manifest.json").is_file()
+    done = subprocess.run([sys.executable, "-m", "engagement.cli", "report", str(results),
+                           "--out", str(tmp_path), "--quiet"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    again = _visible_text((tmp_path / "report.html").read_text(encoding="utf-8"))
+    first = _visible_text(report.read_text(encoding="utf-8"))
+    assert again.replace(str(results), "") == first.replace(str(results), "")
+    assert "From `effects.csv` in the results folder" not in again  # rendered, not literal
+    assert "effects.csv</code> in the results folder" in again
+    code = "\n".join(c.source for c in nbformat.read(TEMPLATE, as_version=4).cells
+                     if c.cell_type == "code")
+    for computing in ("analyze(", "load(", "Prepared(", "effects(", "clean_folder("):
+        assert computing not in code
+    wrong_k = subprocess.run([sys.executable, "-m", "engagement.cli", "report", str(results),
+                              "--out", str(tmp_path), "--k", "12"], capture_output=True,
+                             text=True, check=False)
+    assert wrong_k.returncode == 2 and "hide groups under 10, not 12" in wrong_k.stderr
+
+
 def test_report_refuses_k_below_six(tmp_path):
     done = subprocess.run([sys.executable, "-m", "engagement.cli", "report", str(SAMPLE),
                            "--out", str(tmp_path), "--k", "5"], capture_output=True, text=True,

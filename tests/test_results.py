@@ -37,10 +37,35 @@ def test_findings_say_associated_with_intervals_and_n(sample_results):
     assert "95% CI +7.8 to +13.4" in personal and "981 contacts" in personal
     attempt = next(f for f in findings if f.startswith("A teacher calling"))
     assert "9.2 points higher" in attempt and "answered or not" in attempt
-    assert any("bulletin or newsletter" in f and "descriptive only, not an effect" in f
-               for f in findings)
+    # Every broadcast channel, as broadcasts.csv has it, said to be descriptive only.
+    broadcast = next(f for f in findings if f.startswith("Weeks in which a broadcast"))
+    assert "after a newsletter, -0.2 points (95% CI -0.6 to +0.3; 30 weeks against 87)" \
+        in broadcast
+    assert "after an SIS bulletin, +0.6 points" in broadcast
+    assert "after a social media post, +0.4 points" in broadcast
+    assert "Descriptive only, not an effect" in broadcast
     assert any("would have said +21.9 points" in f for f in findings)
     assert any("T0022 contacted 24 families" in f for f in findings)
+    # Reachability comes first, from the rows reachability.csv shows.
+    assert findings[0] == ("Of 1,143 families in the grades shown (1 school-grade group hidden "
+                           "for privacy), 818 were reached in person (a call or meeting that "
+                           "got through) at least once; 325 never were.")
+    assert any(f.startswith("Before a personal contact, the contacted and comparison students "
+                            "moved in parallel: weeks 6 to 4 before it, they differed by -0.6")
+               for f in findings)
+
+
+def test_results_read_back_say_the_same(sample_results, tmp_path):
+    """The report reads analyze's folder: what it reads must be what analyze computed."""
+    from engagement import manifest
+
+    sample_results.write(tmp_path)
+    manifest.write(tmp_path, {"parameters": {"k": sample_results.k,
+                                             **sample_results.design.__dict__}})
+    read = type(sample_results).read(tmp_path)
+    assert read.findings() == sample_results.findings()
+    assert read.design == sample_results.design and read.k == sample_results.k
+    assert list(read.frames) == list(sample_results.frames)
 
 
 def test_results_show_as_short_summaries(sample_results, sample_dataset):
