@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/engagement clean data/sample --out out/clean
 	$(BIN)/engagement analyze out/clean --out out/results
-	$(BIN)/engagement report out/clean --out out/report
+	$(BIN)/engagement report out/results --out out/report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
