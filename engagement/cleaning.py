@@ -235,6 +235,13 @@ def _student_ids(batch: _Batch, roster: Roster | None) -> None:
         batch.account.add_fix("school_taken_from_roster", int(school.isna().sum()
                                                               - filled.isna().sum()))
         batch.frame = f.assign(school_id=filled.astype("str"))
+    elif batch.account.table == "enrollments":
+        # A class list where no file is a roster: its students are at a school no file
+        # gives, as a gradebook's are.
+        school = _column(f, "school_id")
+        batch.account.add_fix("school_not_given_in_any_file",
+                              int((school.isna() & f["reader_issue"].isna()).sum()))
+        batch.frame = f.assign(school_id=school.fillna(NO_SCHOOL))
 
 
 def _match_students(batch: _Batch, roster: Roster | None) -> None:

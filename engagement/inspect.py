@@ -28,8 +28,30 @@ def inspect_folder(path: str | Path, *, config: dict | None = None) -> pd.DataFr
         if not entry.readings:
             rows.append({**base, "table": "-", "rows": 0, "columns": ", ".join(entry.headers),
                          "reason": entry.reason or "documentation, not an export"})
+    rows += _looked_up(Path(path), {r["file"] for r in rows})
     return pd.DataFrame(rows, columns=["file", "format", "confidence", "runner_up", "table",
                                        "rows", "columns", "reason"])
+
+
+def _looked_up(folder: Path, listed: set[str]) -> list[dict]:
+    """The files of a bundle that fill no table of their own but are read with the
+    others (a School Data Sync Section.csv, a Clever sections.csv)."""
+    from engagement.io.registry import bundle_of
+
+    rows = []
+    for inner in sorted({p.parent for p in folder.rglob("*") if p.is_file()}):
+        bundle = bundle_of(inner, {p.name.lower() for p in inner.iterdir() if p.is_file()})
+        if bundle is None:
+            continue
+        for p in sorted(inner.iterdir()):
+            name = p.relative_to(folder).as_posix()
+            if p.is_file() and p.stem.lower() in bundle.files and name not in listed:
+                rows.append({"file": name, "format": bundle.name, "confidence": 1.0,
+                             "runner_up": "-", "table": "-", "rows": 0, "columns": "",
+                             "reason": f"read with the other {bundle.description} files "
+                                       "for the values it holds (a class's school, "
+                                       "teacher or term...): no table of its own"})
+    return rows
 
 
 def mapping_config(path: str | Path, *, config: dict | None = None) -> str:

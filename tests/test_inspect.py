@@ -18,9 +18,12 @@ def test_every_sample_file_is_explained(capsys):
     assert set(frame["file"]) >= files - bundle  # the bundle is listed by what it fills
     bundle_rows = frame[frame["file"].str.startswith("oneroster/")]
     assert set(bundle_rows["table"]) == {"students", "enrollments", "assignments", "results",
-                                         "-"}  # "-": orgs.csv, a bundle file not used
-    assert bundle_rows.loc[bundle_rows["table"] == "-", "file"].tolist() == \
-        ["oneroster/orgs.csv"]
+                                         "-"}
+    # "-": orgs.csv, a bundle file not used, and the files read for the values they hold.
+    assert bundle_rows.loc[bundle_rows["table"] == "-", "file"].tolist() == [
+        "oneroster/orgs.csv", "oneroster/academicSessions.csv", "oneroster/categories.csv",
+        "oneroster/classes.csv", "oneroster/manifest.csv"]
+    assert set(frame["file"]) >= files  # every file, the bundle's included
     assert frame.loc[frame["file"] == "powerschool_log.csv", "format"].item() == \
         "powerschool-log"
     assert main(["inspect", str(SAMPLE)]) == 0

@@ -129,3 +129,118 @@ def test_edfi_lms_toolkit_reads_the_newest_extract_of_each_resource():
     roles = dataset.quarantine["reason"].str.extract(r"role '(\w+)'")[0].dropna()
     assert sorted(set(roles)) == ["principal", "teacher"]
     assert not any("no canonical table" in s for s in dataset.report.skipped)
+
+
+def _alone(tmp_path: Path, *files: Path) -> Path:
+    """The files in a folder of their own (one export, as a teacher would hand it over)."""
+    folder = tmp_path / files[0].stem
+    folder.mkdir()
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    return folder
+
+
+def test_gradescope_grades_export(tmp_path):
+    dataset = clean_folder(_alone(tmp_path, REAL / "gradelib" / "gradescope.csv"))
+    assert balanced(dataset) and dataset.quarantine.empty
+    # 4 students x 20 assignments (four columns each), every cell a result.
+    assert kept(dataset, "gradescope.csv", "results") == 80
+    assert kept(dataset, "gradescope.csv", "assignments") == 20
+    results = dataset.results.set_index(["student_id", "assignment_id"])
+    lab = results.loc[("A10000000", "gradescope: Lab 01")]
+    assert lab["status"] == "late" and lab["score"] == 10.0  # 225:07:02 late
+    assert lab["submitted_at"] == pd.Timestamp("2020-07-16 09:06:02-0700")
+    homework = results.loc[("A16000000", "gradescope: Homework 03")]
+    assert homework["status"] == "on_time" and homework["score_pct"] == 19 / 23
+    points = dataset.assignments.set_index("title")["points_possible"]
+    assert points["Lab 02"] == 32 and points["homework 02"] == 31  # its own spelling
+    assert (dataset.results["status"] == "late").sum() == 10
+
+
+def test_canvas_export_with_a_posting_line(tmp_path):
+    dataset = clean_folder(_alone(tmp_path, REAL / "gradelib" / "canvas.csv"))
+    assert balanced(dataset)
+    assert kept(dataset, "canvas.csv", "results") == 12  # 4 students x 3 assignments
+    assert kept(dataset, "canvas.csv", "students") == 4
+    reasons = set(dataset.quarantine["reason"])
+    assert {r.split(" line")[0] for r in reasons} == {"Canvas 'Manual Posting'",
+                                                      "Canvas 'Points Possible'"}
+    points = dataset.assignments.set_index("title")["points_possible"]
+    assert points.to_dict() == {"Pretest": 10, "Midterm 01": 24, "Midterm 02": 30}
+    score = dataset.results.set_index(["student_id", "assignment_id"])["score"]
+    assert score[("A22222222", "186585")] == 28.0 and score[("A16000000", "157892")] == 18.0
+
+
+def test_egrades_roster_tab_separated_in_a_csv(tmp_path):
+    dataset = clean_folder(_alone(tmp_path, REAL / "gradelib" / "egrades.csv"))
+    assert balanced(dataset)
+    assert sorted(dataset.enrollments["student_id"]) == ["A10000000", "A12345678"]
+    assert set(dataset.enrollments["class_id"]) == {"13805"}  # SectionId
+    assert set(dataset.enrollments["school_id"]) == {"not given"}  # no file is a roster
+    # The third line stops after the student id: no section, set aside with that reason.
+    assert dataset.quarantine[["line", "reason"]].values.tolist() == [[4, "no class_id"]]
+
+
+def test_aspen_x2_exports():
+    dataset = clean_folder(REAL / "studentinsights-aspen")
+    assert balanced(dataset)
+    students = dataset.students.set_index("student_id")
+    assert len(students) == 5 and students.loc["101", "school_id"] == "SHS"
+    assert students.loc["100", "grade_level"] == 7  # "07"
+    # The section file's students (333, 111, 222) are not in this students file.
+    assert kept(dataset, "student_section_assignment_export_with_district_school_year_token"
+                         ".csv", "enrollments") == 0
+    assert (dataset.quarantine["reason"] == "the student is not on the roster").sum() == 6
+    not_read = " ".join(dataset.report.not_read)
+    assert "educator_section_assignment_export.csv: Aspen educator sections" in not_read
+    assert "student_section_grades_fixture.csv: no canonical table" in not_read
+
+
+def test_aspen_sections_take_their_teacher_from_the_educator_export():
+    dataset = clean_folder(REAL / "studentinsights-aspen-sections")
+    assert balanced(dataset)
+    e = dataset.enrollments.set_index(["student_id", "class_id", "school_id"])
+    # SOC6-001 at SHS: its educator has no local_id (NULL), so the login name.
+    assert e.loc[("333", "SOC6-001", "SHS"), "teacher_id"] == "arodriguez"
+    assert e.loc[("333", "ELA6-002", "SHS"), "teacher_id"] == "9333"  # the first named
+    assert pd.isna(e.loc[("111", "SOC6-001", "ESCS"), "teacher_id"])  # no educator there
+    assert e.loc[("222", "SOC6-001", "ESCS"), "subject"] == "SOC6"
+    assert len(e) == 4 and len(dataset.quarantine) == 3
+
+
+def test_powerschool_students_and_contacts_layout():
+    dataset = clean_folder(REAL / "powerschool-fsenrollment")
+    assert balanced(dataset)
+    students = dataset.students.set_index("student_id")
+    assert len(students) == 19
+    assert (students.loc["313202", "school_id"], students.loc["313202", "grade_level"]) == (
+        "300", 12)
+    assert students.loc["355101", "grade_level"] == 8
+    assert any(s.startswith("parents_example.csv: looks like a contacts table")
+               for s in dataset.report.not_read)
+
+
+def test_clever_roster_with_bare_carriage_returns():
+    dataset = clean_folder(REAL.parent / "layouts" / "clever")
+    assert balanced(dataset) and dataset.quarantine.empty
+    students = dataset.students.set_index("student_id")
+    assert students.loc["700000003", "grade_level"] == 0 and len(students) == 4
+    assert students.loc["700000001", "school_id"] == "09X100"
+    e = dataset.enrollments.set_index(["student_id", "class_id"])
+    assert len(e) == 6
+    assert e.loc[("700000001", "647"), "teacher_id"] == "48"  # sections.csv Teacher_id
+    assert e.loc[("700000001", "646"), "subject"] == "English Remediation, Grade 9"
+    assert set(dataset.report.skipped) == {"schools.csv", "teachers.csv"}
+
+
+def test_inspect_explains_every_file_of_every_real_folder():
+    """Each file of each real folder: the reader that takes it, or why none does."""
+    folders = [d for d in sorted(REAL.iterdir()) if d.is_dir()]
+    folders.append(REAL.parent / "layouts" / "clever")
+    for folder in folders:
+        frame = inspect_folder(folder)
+        files = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                 if p.is_file() and p.name != "PROVENANCE.md"}
+        assert files <= set(frame["file"]), folder
+        for row in frame.itertuples():
+            assert (row.table != "-" and row.rows >= 0) or row.reason or row.format, row

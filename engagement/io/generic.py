@@ -99,7 +99,7 @@ HEADER_SYNONYMS: dict[str, str] = {
     "parent present": "parent_present", "student present": "student_present",
     # enrollments / assignments / results
     "class": "class_id", "class id": "class_id", "section": "class_id",
-    "section id": "class_id", "course section": "class_id",
+    "section id": "class_id", "sectionid": "class_id", "course section": "class_id",
     "term": "term", "semester": "term",
     "assignment": "assignment_id", "assignment id": "assignment_id",
     "assignmentid": "assignment_id",

@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from engagement.io import (
+    aspen,
     blackboard,
     canvas,
+    clever,
     d2l,
     edfi,
     generic,
+    gradescope,
     lmstoolkit,
     moodle,
     oneroster,
@@ -27,6 +30,10 @@ FORMATS: tuple[Format, ...] = (
     moodle.FORMAT,
     d2l.FORMAT,
     blackboard.FORMAT,
+    gradescope.FORMAT,
+    aspen.STUDENTS,
+    aspen.SECTIONS,
+    aspen.EDUCATORS,
     powerschool.LOG_FORMAT,
     powerschool.SCORES_FORMAT,
     edfi.FORMAT,
@@ -35,7 +42,7 @@ FORMATS: tuple[Format, ...] = (
 )
 
 #: Formats that are a folder of files read together, tried on every folder.
-BUNDLES: tuple[Bundle, ...] = (oneroster.BUNDLE, sds.BUNDLE)
+BUNDLES: tuple[Bundle, ...] = (oneroster.BUNDLE, sds.BUNDLE, clever.BUNDLE)
 
 
 def bundle_of(folder: Path, names: set[str]) -> Bundle | None:

@@ -26,7 +26,10 @@ class Gradebook:
     ``points`` (text, NA when the export does not say) and ``categories`` (when it
     does). ``issue``: per line, why a
     line is not a student (NA for a student). ``not_assigned``: cell values that mean
-    the work was not set for that student, with the reason."""
+    the work was not set for that student, with the reason. ``cells``: more per-cell
+    columns, by canonical name (``submitted_at``, ``status``), each a frame of the
+    assignments' columns in the order of ``columns`` (a status given there wins over
+    the score cell's word)."""
 
     frame: pd.DataFrame
     kind: str
@@ -41,6 +44,7 @@ class Gradebook:
     points_row: int = 1
     categories: list[str | None] | None = None
     not_assigned: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def class_ids(class_id: str | None, titles: list[str]) -> list[str]:
@@ -88,6 +92,8 @@ def _results(book: Gradebook, file: str) -> Reading:
     cells.index = frame.index
     long = cells.melt(ignore_index=False)
     long = long.rename(columns={"variable": "assignment_id", "value": "cell"})
+    for name, grid in book.cells.items():  # same shape, so melted in the same order
+        long[name] = grid.set_axis(book.ids, axis=1).melt(ignore_index=False)["value"].array
     # melt orders by assignment; put each student's cells together, in line order.
     long["_line"] = long.index
     long["_col"] = long.groupby(level=0).cumcount()
@@ -104,11 +110,15 @@ def _results(book: Gradebook, file: str) -> Reading:
         not_assigned |= here
     # Blank lines are flagged above per cell; the carrier frame only gives line numbers.
     lines = pd.DataFrame({"source_row": joined["source_row"], "line": "x"})
+    status = joined["cell"].astype("str").where(~numeric & ~not_assigned)
+    if "status" in book.cells:
+        status = joined["status"].astype("str").fillna(status)
     return make_reading(lines, file=file, kind=book.kind, table="results", columns={
         "student_id": joined.get("student_id", _constant(None, joined.index)),
         "assignment_id": joined["assignment_id"].astype("str"),
-        "status": joined["cell"].astype("str").where(~numeric & ~not_assigned),
+        "status": status,
         "score": joined["cell"].astype("str").where(numeric),
+        **{k: joined[k].astype("str") for k in book.cells if k != "status"},
         **{k: joined[k] for k in book.people if k != "student_id"},
         "class_id": _constant(book.class_id, joined.index),
         "school_id": _constant(book.school_id, joined.index),
