@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engagement.dataset import Dataset
@@ -164,9 +165,9 @@ class Results:
                          f"to compare.")
             elif len(others):
                 text += (f" {count_text(others['n'].iloc[0], self.k)} students who had not "
-                         "handed it in were "
-                         "not called; the staff member chose whom to call, so they are not a "
-                         "fair comparison.")
+                         f"handed it in were not called; {_uncalled(others, self.k)}. The "
+                         "staff member chose whom to call, so they are not a fair "
+                         "comparison.")
             out.append(text)
         return out
 
@@ -305,11 +306,29 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
         said = "showed no clear association with completion"
     n = f"{count_text(row['n_treated'], k)} "
     if estimand == "att_conference_attended":
-        n += f"families who attended, against {count_text(row['n_comparison'], k)} who did not"
+        n += (f"conferences attended, against {count_text(row['n_comparison'], k)} families "
+              "booked the same week who did not come")
     else:
         n += f"contacts, against {count_text(row['n_comparison'], k)} comparison students"
-    return (f"{what.capitalize()} {said} ({row['ci_level']:.0%} CI {low:+.1f} to {high:+.1f}; "
+    text = (f"{what.capitalize()} {said} ({row['ci_level']:.0%} CI {low:+.1f} to {high:+.1f}; "
             f"{n}).")
+    gap = row.get("baseline_difference_sd", np.nan)
+    if estimand == "att_conference_attended" and pd.notna(gap) and abs(gap) > 0.05:
+        text += (f" The families who came already differed before ({gap:+.2f} standard "
+                 "deviations in work completed): the comparison is of the change, which "
+                 "allows for a steady difference but not for one that would have grown "
+                 "anyway.")
+    return text
+
+
+def _uncalled(others: pd.DataFrame, k: int) -> str:
+    """What the students not called did: their own hand-in curve, in words."""
+    done = others[others["share_handed_in"] >= 1]
+    if len(done):
+        return f"all of them had handed it in by day {int(done['day'].iloc[0])}"
+    last = others.iloc[-1]
+    return (f"{last['share_handed_in']:.0%} of them had handed it in within "
+            f"{int(last['day'])} days")
 
 
 def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None = None,

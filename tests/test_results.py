@@ -45,7 +45,15 @@ def test_findings_say_associated_with_intervals_and_n(sample_results):
     assert "after a social media post, +0.4 points" in broadcast
     assert "Descriptive only, not an effect" in broadcast
     assert any("would have said +21.9 points" in f for f in findings)
-    assert any("T0022 contacted 24 families" in f for f in findings)
+    campaign = next(f for f in findings if "T0022 contacted 24 families" in f)
+    # What the students not called did is in the sentence, not only in notebook 4.
+    assert "10 students who had not handed it in were not called; all of them had handed " \
+           "it in by day 8." in campaign
+    conference = next(f for f in findings if f.startswith("Attending a parent-teacher"))
+    # Attended bookings (not families) against families booked that week; the gap before.
+    assert "1,629 conferences attended, against 539 families booked the same week who did " \
+           "not come" in conference
+    assert "already differed before (+0.42 standard deviations" in conference
     # Reachability comes first, from the rows reachability.csv shows.
     assert findings[0] == ("Of 1,143 families in the grades shown (1 school-grade group hidden "
                            "for privacy), 818 were reached in person (a call or meeting that "
