@@ -46,8 +46,9 @@ def completion_by(flags: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame, *,
                        flags: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per assignment: n_students, n_submitted, pct_submitted, pct_late (late
-    among submitted), mean_score, sd_score (scores of submitted work). ``flags``: the
+    """One row per assignment: n_students, n_counted (work that counts: not excused, not
+    pending), n_submitted, pct_submitted (of n_counted), pct_late (late among
+    submitted), mean_score, sd_score (scores of submitted work). ``flags``: the
     results' ``result_flags`` when already computed."""
     flags = result_flags(results, assignments) if flags is None else flags
     flags = flags.assign(score=results["score"].to_numpy())
@@ -59,7 +60,10 @@ def assignment_summary(results: pd.DataFrame, assignments: pd.DataFrame, *,
                       mean_score=("sub_score", "mean"), sd_score=("sub_score", "std"))
     out["pct_submitted"] = 100 * out["n_submitted"] / out["n_counted"].where(out["n_counted"] > 0)
     out["pct_late"] = 100 * out["n_late"] / out["n_submitted"].where(out["n_submitted"] > 0)
-    cols = ["n_students", "n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"]
+    # pct_submitted's denominator is in the file: work that counts (excused and not yet
+    # graded work left out), not every student listed.
+    cols = ["n_students", "n_counted", "n_submitted", "pct_submitted", "pct_late",
+            "mean_score", "sd_score"]
     return out[cols].reset_index()
 
 

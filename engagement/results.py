@@ -382,7 +382,8 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     frames["assignment_summary"] = suppress(
         assignment_summary(tables["results"], tables["assignments"], flags=flags),
         n="n_students", k=k,
-        values=["n_submitted", "pct_submitted", "pct_late", "mean_score", "sd_score"])
+        values=["n_counted", "n_submitted", "pct_submitted", "pct_late", "mean_score",
+                "sd_score"])
     frames["reachability"] = shown_reachability(
         reachability(tables["contacts"], tables["students"]), counts["families_by_contact"], k)
     step("summaries")

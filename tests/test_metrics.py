@@ -52,6 +52,10 @@ def test_assignment_summary_by_hand():
     a1 = summary.loc["A1"]
     assert (a1["n_students"], a1["n_submitted"]) == (4, 2)
     assert a1["pct_submitted"] == pytest.approx(200 / 3)  # 2 of 3 counted
+    # Its denominator is in the file: pct_submitted = n_submitted / n_counted, every row.
+    assert a1["n_counted"] == 3
+    assert (summary["pct_submitted"] == 100 * summary["n_submitted"] / summary["n_counted"]
+            ).all()
     assert a1["pct_late"] == 50.0 and a1["mean_score"] == 7.0
     assert a1["sd_score"] == pytest.approx(2 ** 0.5)
 
