@@ -20,12 +20,17 @@ from matplotlib.axes import Axes
 from engagement.estimate.design import ESTIMANDS
 from engagement.metrics import grade_name
 
-# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000"]
+# Colours of Okabe & Ito (2008), distinguishable with every common colour-vision
+# deficiency, and greys. One meaning per colour on every chart: blue is the contacted
+# students (and an estimate), orange their comparison, grey what is not an effect;
+# schools take the other colours; kinds of contact are shades of grey-blue.
 CONTACTED, COMPARISON, NAIVE = "#0072B2", "#E69F00", "#7f7f7f"
+SCHOOLS = ["#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
+CHANNELS = {"personal": "#3B5B7A", "written": "#A7BBCF", "broadcast": "#D9D9D9"}
+STATUSES = {"attended": "#009E73", "rescheduled": "#56B4E9", "no_show": "#D55E00",
+            "cancelled": "#CC79A7", "declined": "#F0E442", "scheduled": "#BBBBBB"}
 THEME = {
-    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+    "axes.prop_cycle": mpl.cycler(color=SCHOOLS),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -76,10 +81,11 @@ def _show_in_notebook(figure) -> None:
     plt.close(figure)
 
 
-def _footnote(ax: Axes, text: str) -> None:
+def _footnote(ax: Axes, text: str, below: int = 0) -> None:
+    """A note under the chart (``below``: lines of legend to leave room for)."""
     # Wrapped to the figure's width (about 14 characters an inch at 8 points).
     text = textwrap.fill(text, width=int(14 * ax.figure.get_figwidth()))
-    ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -32),
+    ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -32 - 14 * below),
                 textcoords="offset points", fontsize=8, color="#555555", va="top",
                 annotation_clip=False)
 
@@ -95,40 +101,57 @@ def _privacy_note(frame: pd.DataFrame, what: str = "groups") -> str:
             else "No group too small to show.")
 
 
-@_themed((9, 4.5))
+@_themed((9, 4.8))
 def completion_by_week(completion: pd.DataFrame, activity: pd.DataFrame | None = None, *,
                        ax: Axes) -> Axes:
-    """Completion rate by school week, one line per school, with school-initiated
-    contacts per week as bars beneath (``results.completion_by_week``,
-    ``results.contact_activity``)."""
+    """Completion rate by school week, one line per school (broken where a school had no
+    work due: holidays), from 0 to 100%, with school-initiated contacts per week as bars
+    beneath (``results.completion_by_week``, ``results.contact_activity``)."""
     weeks = pd.to_datetime(completion["week"])
     for i, (school, rows) in enumerate(completion.assign(week=weeks).groupby("school_id")):
-        ax.plot(rows["week"], 100 * rows["completion_rate"], color=OKABE_ITO[i % 8],
+        line = _with_gaps(rows.set_index("week")["completion_rate"])
+        ax.plot(line.index, 100 * line, color=SCHOOLS[i % len(SCHOOLS)],
                 label=f"school {school}", lw=1.8)
+    ax.set_ylim(0, 100)
     ax.set_ylabel("work completed (%)")
     ax.set_title("Completion by school week")
-    note = (f"n = {int(completion['n'].sum()):,} assignments due. "
-            f"{_hidden(completion)} school-weeks hidden for privacy.")
+    note = (f"n = {int(completion['n'].sum()):,} assignments due. Lines break in weeks "
+            f"with no work due (holidays). {_hidden(completion)} school-weeks hidden for "
+            "privacy.")
     if activity is not None and len(activity):
         bars = ax.twinx()
         shown = activity[~activity["suppressed"]].assign(week=lambda f: pd.to_datetime(
             f["week"])).groupby(["week", "mode"])["contacts"].sum().unstack(fill_value=0)
         bottom = np.zeros(len(shown))
-        for column, colour in zip(shown.columns, [CONTACTED, COMPARISON, NAIVE], strict=False):
-            bars.bar(shown.index, shown[column], bottom=bottom, width=5, color=colour,
-                     alpha=0.35, label=f"{column} contacts")
+        for column in shown.columns:
+            bars.bar(shown.index, shown[column], bottom=bottom, width=5,
+                     color=CHANNELS.get(column, NAIVE), label=f"{column} contacts")
             bottom += shown[column].to_numpy()
-        bars.set_ylim(0, 3.5 * max(bottom.max(initial=0), 1))  # bars in the lower part only
-        bars.set_ylabel("school contacts per week")
+        top = max(bottom.max(initial=0), 1)
+        bars.set_ylim(0, 3 * top)  # bars in the lower third, under the lines
+        bars.set_yticks([t for t in bars.get_yticks() if 0 <= t <= top])
+        bars.set_ylabel("school contacts per week", loc="bottom")
         bars.grid(False)
         bars.spines["top"].set_visible(False)
+        ax.set_zorder(bars.get_zorder() + 1)  # lines over bars
+        ax.patch.set_visible(False)
         handles = ax.get_legend_handles_labels()[0] + bars.get_legend_handles_labels()[0]
-        ax.legend(handles=handles, loc="upper right", fontsize=8, ncols=2)
         note += f" Contact bars: {_hidden(activity)} week-and-kind cells hidden for privacy."
     else:
-        ax.legend(loc="lower left", fontsize=8)
-    _footnote(ax, note)
+        handles = ax.get_legend_handles_labels()[0]
+    # Below the chart: a legend inside would cover weeks.
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=8,
+              ncols=min(len(handles), 5))
+    _footnote(ax, note, below=2)
     return ax
+
+
+def _with_gaps(series: pd.Series) -> pd.Series:
+    """A weekly series with NaN in the weeks it skips, so that a line breaks there."""
+    if series.empty:
+        return series
+    every = pd.date_range(series.index.min(), series.index.max(), freq="7D")
+    return series.reindex(series.index.union(every))
 
 
 @_themed((8, 4.5))
@@ -256,8 +279,9 @@ def conference_attendance(outcomes: pd.DataFrame, *, ax: Axes) -> Axes:
     labels = [f"school {s}, grade {grade_name(g)}" for s, g in table.index]
     y = np.arange(len(table))[::-1]
     left = np.zeros(len(table))
-    for status, colour in zip(table.columns, OKABE_ITO, strict=False):
-        ax.barh(y, table[status], left=left, color=colour, label=status.replace("_", "-"))
+    for status in table.columns:
+        ax.barh(y, table[status], left=left, color=STATUSES.get(status, NAIVE),
+                label=status.replace("_", "-"))
         left += table[status].to_numpy()
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel("conferences scheduled")
@@ -336,10 +360,16 @@ def funnel(schools: pd.DataFrame, *, ax: Axes) -> Axes:
         for sign in (-1, 1):
             ax.plot(n, centre + sign * z * sd / np.sqrt(n), color=NAIVE, ls=style, lw=1)
     ax.axhline(centre, color="black", lw=0.8)
-    ax.scatter(shown["n_students"], shown["completion"], color=CONTACTED, zorder=3)
-    for row in shown.itertuples():
+    # Each school in its colour of the weekly chart (schools in id order there too).
+    order = {sid: i for i, sid in enumerate(sorted(schools["school_id"].astype(str)))}
+    ax.scatter(shown["n_students"], shown["completion"], zorder=3, color=[
+        SCHOOLS[order[str(sid)] % len(SCHOOLS)] for sid in shown["school_id"]])
+    # Schools of one size sit on one vertical: labels step down so none covers another.
+    ordered = shown.sort_values(["n_students", "completion"], ascending=[True, False])
+    step = ordered.groupby("n_students").cumcount().to_numpy()
+    for row, k in zip(ordered.itertuples(), step, strict=True):
         ax.annotate(f"school {row.school_id}", (row.n_students, row.completion),
-                    xytext=(5, 4), textcoords="offset points", fontsize=8)
+                    xytext=(6, 4 - 11 * k), textcoords="offset points", fontsize=8)
     ax.set_xlabel("students")
     ax.set_ylabel("work completed (%, mean of students)")
     ax.set_title("School completion against school size")
@@ -356,7 +386,8 @@ def invitations(frame: pd.DataFrame, *, ax: Axes) -> Axes:
     kinds = sorted(rows["invitation"].unique())
     schools = sorted(rows["school_id"].astype(str).unique())
     width = 0.8 / max(len(kinds), 1)
-    for i, (kind, colour) in enumerate(zip(kinds, [CONTACTED, COMPARISON], strict=False)):
+    for i, kind in enumerate(kinds):
+        colour = CHANNELS.get(kind.split()[0], NAIVE)  # "personal (call or note)"
         part = rows[rows["invitation"] == kind]
         part = part.set_index(part["school_id"].astype(str)).reindex(schools)
         x = np.arange(len(schools)) + (i - (len(kinds) - 1) / 2) * width
@@ -368,7 +399,8 @@ def invitations(frame: pd.DataFrame, *, ax: Axes) -> Axes:
     ax.set_ylabel("invited families who came (%)")
     ax.set_ylim(0, 100)
     ax.set_title("Conference attendance by invitation")
-    ax.legend(loc="lower right", fontsize=8)
-    _footnote(ax, "Teachers choose whom to call: associated with, not caused by. "
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="invited by")
+    _footnote(ax, "Black lines: 95% intervals (Wilson). Teachers choose whom to call: "
+                  "associated with, not caused by. "
                   + _privacy_note(frame[frame["level"] == "school_id x invitation"]))
     return ax

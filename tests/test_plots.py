@@ -117,6 +117,33 @@ def test_completion_by_week_and_invitations(sample_results):
     assert len(ax.patches) == 6 and "associated with" in _texts(ax)
 
 
+def test_one_colour_per_role_and_honest_axes(sample_results):
+    """Blue is the contacted students and orange their comparison on every chart: never a
+    school or a kind of contact. Completion runs from 0 to 100% and breaks at holidays."""
+    from matplotlib.colors import to_hex
+
+    roles = {plots.CONTACTED.lower(), plots.COMPARISON.lower()}
+    ax = plots.completion_by_week(sample_results.completion_by_week,
+                                  sample_results.contact_activity)
+    assert not {to_hex(line.get_color()) for line in ax.get_lines()} & roles
+    bars = next(other for other in ax.figure.axes if other is not ax)
+    assert not {to_hex(p.get_facecolor()) for p in bars.patches} & roles
+    assert ax.get_ylim() == (0, 100)
+    # The highest tick of the contacts axis is within the bars drawn, not far above.
+    tallest = max(p.get_y() + p.get_height() for p in bars.patches)
+    assert max(bars.get_yticks()) <= tallest
+    first = ax.get_lines()[0].get_ydata()
+    assert np.isnan(first).any()  # a gap: the winter break
+    assert ax.get_legend().get_bbox_to_anchor().y0 < ax.get_window_extent().y0  # below
+    for draw, frame in ((plots.invitations, sample_results.invitations),
+                        (plots.funnel, sample_results.school_completion),
+                        (plots.conference_attendance, sample_results.conference_outcomes)):
+        ax = draw(frame)
+        colours = {to_hex(p.get_facecolor()) for p in ax.patches}
+        colours |= {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}
+        assert not colours & roles, draw.__name__
+
+
 def test_only_plots_imports_matplotlib():
     from pathlib import Path
 
