@@ -234,6 +234,28 @@ def conference_outcomes(conferences: pd.DataFrame, students: pd.DataFrame) -> pd
         ).rename("n").reset_index()
 
 
+REBOOKED = "rebooked after a reschedule"
+
+
+def conference_formats(conferences: pd.DataFrame) -> pd.DataFrame:
+    """Conferences that took place or were missed, by format (3-way, parent-teacher), and
+    the slots booked again after a reschedule: ``kind, n, attended, not_attended,
+    share_attended``. Rescheduled and cancelled bookings are not counted: their slot
+    did not happen (the new booking is counted where it was made)."""
+    held = conferences[conferences["status"].astype("str").isin(["attended", "no_show"])]
+    attended = held["status"].astype("str") == "attended"
+    kinds = pd.concat([held["format"].astype("str").fillna("format not given"),
+                       pd.Series(REBOOKED, index=held.index)
+                       [held["rescheduled_from"].notna()]])
+    out = attended.reindex(kinds.index).groupby(kinds.to_numpy()).agg(["size", "sum"])
+    out = out.rename(columns={"size": "n", "sum": "attended"}).rename_axis("kind")
+    out = out.reset_index().assign(attended=lambda f: f["attended"].astype("int64"))
+    order = out["kind"].map({"three_way": 0, "parent_teacher": 1, REBOOKED: 9}).fillna(5)
+    out = out.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
+    return out.assign(not_attended=out["n"] - out["attended"],
+                      share_attended=out["attended"] / out["n"])
+
+
 def school_completion(flags: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
     """Each school's completion (the mean of its students' rates) against its size, with
     the division's mean and the spread between students that a funnel plot's limits need.

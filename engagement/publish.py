@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engagement.metrics import by_grade, conference_outcomes, result_flags
+from engagement.metrics import REBOOKED, by_grade, conference_outcomes, result_flags
 from engagement.privacy import MIN_CELL, check_k, suppress, write_csv
 from engagement.vocabulary import CONFERENCE_STATUSES
 
@@ -247,6 +247,21 @@ def shown_conference_outcomes(protected: Protected) -> pd.DataFrame:
     return pd.concat(rows).reset_index().sort_values(
         ["school_id", "grade_level", "status"], key=lambda c: c.astype("str"),
         ignore_index=True)[["school_id", "grade_level", "status", "n", "suppressed"]]
+
+
+def shown_conference_formats(formats: pd.DataFrame, k: int = MIN_CELL) -> pd.DataFrame:
+    """``conference_formats`` with its small rows hidden, and the formats hidden together
+    when one is: the formats add up to every attended conference, a total other outputs
+    give, so one hidden format would be that total less the others. (The rebooked slots
+    are a part of them, hidden on their own.)"""
+    shown = suppress(formats, n=["n", "attended", "not_attended"], values=["share_attended"],
+                     k=k)
+    kinds = (shown["kind"] != REBOOKED).to_numpy()
+    if (shown["suppressed"].to_numpy() & kinds).any():
+        for column in ("n", "attended", "not_attended", "share_attended"):
+            shown[column] = shown[column].mask(kinds)
+        shown["suppressed"] = shown["suppressed"] | kinds
+    return shown
 
 
 def shown_reachability(reach: pd.DataFrame, protected: Protected, k: int = MIN_CELL

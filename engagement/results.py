@@ -31,8 +31,10 @@ from engagement.estimate import (
     results_by_class,
 )
 from engagement.metrics import (
+    REBOOKED,
     assignment_summary,
     completion_by,
+    conference_formats,
     contact_activity,
     reachability,
     school_completion,
@@ -43,6 +45,7 @@ from engagement.privacy import MIN_CELL, count_text, staff_label, suppress, writ
 from engagement.publish import (
     protect_counts,
     school_sizes,
+    shown_conference_formats,
     shown_conference_outcomes,
     shown_reachability,
 )
@@ -145,6 +148,8 @@ class Results:
                      for r in inv.itertuples()]
             out.append("Conference attendance: " + "; ".join(parts) + ". Teachers choose whom "
                        "to call, so this is associated with, not caused by, the invitation.")
+        if len(self.frames.get("conference_formats", [])):
+            out.append(_formats_sentence(self.conference_formats, self.k))
         curve = self.campaign_hand_in
         for c in self.campaigns.itertuples():
             mine = curve[curve["staff_id"] == c.staff_id]
@@ -215,7 +220,8 @@ def school_comparison(by_school: pd.DataFrame, estimand: str = "att_personal_con
 FRAMES = ("effects", "effects_by_school", "event_study", "pretrend", "completion_by_week",
           "contact_activity", "school_completion", "assignment_summary", "reachability",
           "broadcasts", "dose_response", "initiator", "invitations", "conference_outcomes",
-          "campaigns", "campaign_hand_in", "data_summary", "cleaning", "quarantine_reasons")
+          "conference_formats", "campaigns", "campaign_hand_in", "data_summary", "cleaning",
+          "quarantine_reasons")
 #: Columns read back as dates (a week's Monday) or times (a campaign's first call).
 DATES = ("week",)
 TIMES = ("start", "end")
@@ -321,6 +327,23 @@ def _effect_sentence(estimand: str, row: pd.Series, window: int, k: int) -> str:
     return text
 
 
+FORMAT_NAMES = {"three_way": "3-way conferences (student, family and teacher)",
+                "parent_teacher": "parent-teacher conferences",
+                REBOOKED: "slots booked again after a reschedule"}
+
+
+def _formats_sentence(formats: pd.DataFrame, k: int) -> str:
+    """Attendance by conference format and at rebooked slots, as conference_formats.csv
+    has it: descriptive, since families choose both the format and whether to come."""
+    parts = []
+    for r in formats.itertuples():
+        name = FORMAT_NAMES.get(r.kind, str(r.kind).replace("_", " "))
+        parts.append(f"{name}: not shown (fewer than {k} families)" if r.suppressed else
+                     f"{name}: {r.share_attended:.0%} of {count_text(r.n, k)} attended")
+    return ("Conferences that took place or were missed, by kind: " + "; ".join(parts)
+            + ". Descriptive only: families and teachers choose the kind of conference.")
+
+
 def _uncalled(others: pd.DataFrame, k: int) -> str:
     """What the students not called did: their own hand-in curve, in words."""
     done = others[others["share_handed_in"] >= 1]
@@ -399,6 +422,8 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     frames["invitations"] = suppress(invitations(tables, design=design), n="n", k=k,
                                      values=["estimate", "ci_low", "ci_high"])
     frames["conference_outcomes"] = shown_conference_outcomes(counts["conferences_by_outcome"])
+    frames["conference_formats"] = shown_conference_formats(
+        conference_formats(tables["conferences"]), k)
     step("conferences")
     campaigns = find_campaigns(tables["contacts"], min_families=max(10, k))
     graded = (results_by_class(tables, staff=list(campaigns["staff_id"])) if len(campaigns)

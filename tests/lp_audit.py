@@ -53,6 +53,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import linprog
 
+from engagement.metrics import REBOOKED
+
 K = 10
 EPS = 1e-6  # LP tolerance when rounding bounds to whole numbers
 TOTAL = "total"
@@ -623,6 +625,9 @@ def from_results(folder: str | Path, *, k: int = K, flag_means_small: bool = Tru
       n_counted = 100 n_submitted / pct_submitted. Every counted result is in one week
       row and one assignment row: the sums of n and n_counted agree, and of completed
       and n_submitted.
+    - ``conference_formats`` by kind: n = attended + not_attended; the formats' attended
+      (not attended) sum to every attended (no-show) cell of conference_outcomes; the
+      rebooked slots are a part of them.
     - ``invitations`` by level, school, grade and invitation: n and attended* (estimate
       x n / 100); grades add up to their school, schools to the division.
 
@@ -649,8 +654,15 @@ def from_results(folder: str | Path, *, k: int = K, flag_means_small: bool = Tru
         links += _ordered(t, ["n_reached", "n_attempted", "n_families"],
                           "reachability {}: reached <= attempted <= families")
 
-    if (f := read("conference_outcomes")) is not None:
-        tables.append(_conference_outcomes(f, **shared))
+    outcomes = read("conference_outcomes")
+    if outcomes is not None:
+        tables.append(_conference_outcomes(outcomes, **shared))
+    if (f := read("conference_formats")) is not None:
+        # Hidden when any of n, attended, not attended is small: the flag does not say n is.
+        t, more = _conference_formats(f, tables[-1] if outcomes is not None else None,
+                                      **shared)
+        tables.append(t)
+        links += more
 
     if (f := read("school_completion")) is not None:
         t = _result_table("school_completion", f, ["school_id"], ["n_students"], "n_students",
@@ -735,6 +747,35 @@ def _conference_outcomes(f: pd.DataFrame, *, k: int, flag_means_small: bool) -> 
     return AuditTable("conference_outcomes", wide, lower=present.astype(float),
                       upper=declared.map(lambda d: k - 1.0 if d else math.inf),
                       declared_small=declared)
+
+
+
+
+def _conference_formats(f: pd.DataFrame, outcomes: AuditTable | None, *, k: int,
+                        flag_means_small: bool) -> tuple[AuditTable, list[Link]]:
+    """Conferences held or missed by format, and the rebooked slots among them: each
+    row's attended and not attended make its n; the formats together are every attended
+    and every no-show cell of ``conference_outcomes`` (a division total that table does
+    not show), the rebooked slots a part of them."""
+    t = _result_table("conference_formats", f, ["kind"], ["n", "attended", "not_attended"],
+                      "n", k, flag_means_small=flag_means_small)
+    name = t.name
+    rows = list(t.values.index)
+    links = [Link.sums([(name, r, "attended"), (name, r, "not_attended")], (name, r, "n"),
+                       f"conference_formats {r}: attended or not") for r in rows]
+    formats = [r for r in rows if r != REBOOKED]
+    for column, status in (("attended", "attended"), ("not_attended", "no_show")):
+        rebooked = [r for r in rows if r not in formats]
+        if rebooked:
+            links.append(Link.at_most([(name, rebooked[0], column)],
+                                      [(name, r, column) for r in formats],
+                                      f"rebooked slots {column}: a part of all"))
+        if outcomes is not None and status in outcomes.values.columns:
+            cells = [(outcomes.name, row, status) for row in outcomes.values.index]
+            links.append(Link([*((1.0, (name, r, column)) for r in formats),
+                               *((-1.0, c) for c in cells)], "==", 0.0,
+                              f"every {status} conference is of one format and one grade"))
+    return t, links
 
 
 def _invitations(f: pd.DataFrame, *, k: int, flag_means_small: bool

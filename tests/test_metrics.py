@@ -77,3 +77,20 @@ def test_student_week_panel_by_hand():
     assert panel.loc[("2", pd.Timestamp("2025-10-06")), "conference_attended"]
     later = panel.loc[("1", pd.Timestamp("2025-10-13"))]
     assert later["counted"] == 0 and pd.isna(later["completion_rate"])
+
+
+def test_conference_formats_by_hand():
+    from engagement.metrics import REBOOKED, conference_formats
+
+    conferences = pd.DataFrame({
+        "status": ["attended", "no_show", "attended", "rescheduled", "attended", "cancelled"],
+        "format": ["three_way", "three_way", "parent_teacher", "parent_teacher",
+                   "parent_teacher", None],
+        "rescheduled_from": [None, None, None, None, "C4", None]})
+    out = conference_formats(conferences).set_index("kind")
+    assert list(out.index) == ["three_way", "parent_teacher", REBOOKED]
+    assert out.loc["three_way", ["n", "attended", "not_attended"]].tolist() == [2, 1, 1]
+    # The rescheduled slot did not take place; its new booking did, and is counted twice:
+    # as parent-teacher and as a rebooked slot. A cancelled one is neither.
+    assert out.loc["parent_teacher", ["n", "attended"]].tolist() == [2, 2]
+    assert out.loc[REBOOKED, ["n", "attended", "share_attended"]].tolist() == [1, 1, 1.0]

@@ -54,6 +54,10 @@ def test_findings_say_associated_with_intervals_and_n(sample_results):
     assert "1,629 conferences attended, against 539 families booked the same week who did " \
            "not come" in conference
     assert "already differed before (+0.42 standard deviations" in conference
+    formats = next(f for f in findings if f.startswith("Conferences that took place"))
+    assert "3-way conferences (student, family and teacher): 67% of 1,528 attended" in formats
+    assert "parent-teacher conferences: 79% of 768 attended" in formats
+    assert "slots booked again after a reschedule: 74% of 129 attended" in formats
     # Reachability comes first, from the rows reachability.csv shows.
     assert findings[0] == ("Of 1,143 families in the grades shown (1 school-grade group hidden "
                            "for privacy), 818 were reached in person (a call or meeting that "
