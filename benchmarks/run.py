@@ -59,10 +59,10 @@ elif stage == "analyze_dask":  # the effect estimates only, on a local Dask clus
     main(["analyze", str(folder / "clean"), "--out", str(folder / "results_dask"), "--quiet",
           "--engine", "dask"])
     rows = len(pd.read_parquet(folder / "clean" / "results.parquet", columns=["status"]))
-elif stage == "report":
+elif stage == "report":  # from analyze's results, as make report does
     import pandas as pd
     from engagement.cli import main
-    main(["report", str(folder / "clean"), "--out", str(folder / "report"), "--quiet"])
+    main(["report", str(folder / "results"), "--out", str(folder / "report"), "--quiet"])
     rows = len(pd.read_parquet(folder / "clean" / "results.parquet", columns=["status"]))
 elif stage == "contact_log":
     import numpy as np, pandas as pd

@@ -279,7 +279,7 @@ class _App:
 
         from engagement import plots
         from engagement.actions import action_list
-        from engagement.report import Table
+        from engagement.display import Table
 
         tables = select(self.tables, self.choice, self.design.timezone)
         self.span.value = " to ".join(self.weeks.label) if self.weeks.label else ""
