@@ -28,14 +28,21 @@ from engagement.estimate.design import (
 )
 from engagement.estimate.events import Prepared
 from engagement.estimate.frames import _row, effect_table
-from engagement.estimate.inference import _bootstrap, _cell_sums, _interval, _resampled, _solve
+from engagement.estimate.inference import (
+    PairDraws,
+    _bootstrap,
+    _cell_sums,
+    _interval,
+    _resampled,
+    _solve,
+)
 from engagement.estimate.matching import _matched
 from engagement.parsing import positions
 from engagement.privacy import count_text
 
 
-def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray,
-                 weights: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, n_pairs: int,
+                 weights: dict[str, PairDraws]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A design's sums per treated row (the columns above), at the point and under each
     resample of each scheme: the matched contrast of the outcome and of each share,
     treated rows, their completion after, those reached, and comparison weight (all, and
@@ -47,7 +54,7 @@ def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray,
     completion into every resample through how many comparison rows it drew.
 
     ``pair``: each row's (student, teacher) pair; ``weights``: per scheme, how often each
-    pair is drawn in each resample (resamples x pairs)."""
+    pair is drawn in each resample."""
     cell = m.groupby(MATCH_ON[kind], observed=True, sort=False).ngroup().to_numpy()
     t = m["treated"].to_numpy().astype(float)
     c = 1.0 - t
@@ -58,28 +65,30 @@ def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray,
     # values and those contacted in the week after.
     columns = [t, *(t * v for v in values), t * m["after"].to_numpy(), t * reached,
                c, *(c * v for v in values), c * later]
-    n_pairs = next(iter(weights.values())).shape[1]
     cell_sums = _cell_sums(pair, cell, columns, n_pairs)
-    # Resamples a block at a time: cells x columns x block in memory (about 64 MB).
+    # Resamples a block at a time: columns x cells x block in memory (about 64 MB).
     block = int(np.clip(2**23 // max(len(columns) * (cell.max() + 1 if len(cell) else 1), 1),
                         16, 1024))
 
-    def per_treated(draws: np.ndarray) -> np.ndarray:
-        sums = np.empty((len(draws), CONTACTED_AFTER + 1))
-        for lo in range(0, len(draws), block):
-            s = cell_sums(draws[lo:lo + block])
-            n_t, n_c = s[..., 0], s[..., 7]
+    def per_treated(draws: PairDraws | None) -> np.ndarray:
+        n = 1 if draws is None else draws.n_boot  # no draws: the point, every pair once
+        sums = np.empty((CONTACTED_AFTER + 1, n))
+        for lo in range(0, n, block):
+            s = cell_sums(np.ones((n_pairs, 1)) if draws is None
+                          else draws.block(lo, min(lo + block, n)))  # columns x cells x block
+            n_t, n_c = s[0], s[7]
             both = (n_t > 0) & (n_c > 0)
             w = np.where(both, n_t / np.where(n_c > 0, n_c, 1.0), 0.0)
-            contrast = (both[..., None] * s[..., 1:5] - w[..., None] * s[..., 8:12]).sum(axis=1)
-            sums[lo:lo + block] = np.column_stack([
-                contrast, (both * n_t).sum(axis=1), (both * s[..., 5]).sum(axis=1),
-                (both * s[..., 6]).sum(axis=1), (w * n_c).sum(axis=1),
-                (w * s[..., 12]).sum(axis=1)])
+            # Sums over the cells: numpy adds them in the same order as when resamples
+            # came first (one cell after another; pairwise for the point), same digits.
+            sums[:4, lo:lo + block] = (both * s[1:5] - w * s[8:12]).sum(axis=1)
+            sums[4:, lo:lo + block] = [(both * n_t).sum(axis=0), (both * s[5]).sum(axis=0),
+                                       (both * s[6]).sum(axis=0), (w * n_c).sum(axis=0),
+                                       (w * s[12]).sum(axis=0)]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return sums / sums[:, [TREATED]]
+            return (sums / sums[TREATED]).T
 
-    point = per_treated(np.ones((1, n_pairs)))[0]
+    point = per_treated(None)[0]
     return {scheme: (point, per_treated(draws)) for scheme, draws in weights.items()}
 
 
@@ -144,10 +153,10 @@ class _Fit:
         t = max(len(self.teachers), 1)
         # How often each (student, teacher) pair is drawn when students are resampled,
         # when teachers are, and when pairs are.
-        self.weights = {
-            "student": _bootstrap(rng, len(self.students), design.n_boot)[:, self.pairs // t],
-            "teacher": _bootstrap(rng, len(self.teachers), design.n_boot)[:, self.pairs % t],
-            "pair": _bootstrap(rng, len(self.pairs), design.n_boot)}
+        n = design.n_boot
+        self.weights = {"student": PairDraws(rng, len(self.students), n, self.pairs // t),
+                        "teacher": PairDraws(rng, len(self.teachers), n, self.pairs % t),
+                        "pair": PairDraws(rng, len(self.pairs), n)}
         by_kind = {k: self._sums(self.matched[k], k) for k in self.kinds}
         self.sums = {scheme: {k: by_kind[k][scheme] for k in self.kinds} for scheme in SCHEMES}
         self.effect = np.zeros(0)
@@ -168,7 +177,7 @@ class _Fit:
 
     def _sums(self, m: pd.DataFrame, kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         pair = np.searchsorted(self.pairs, self._pair_codes(m))
-        return _design_sums(m, kind, pair, self.weights)
+        return _design_sums(m, kind, pair, len(self.pairs), self.weights)
 
     def _less_held(self, sums: np.ndarray) -> np.ndarray:
         """The change less the share of the kinds held at given effects."""

@@ -29,12 +29,15 @@ def _students_in_order(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, students
 
 
-def _bootstrap(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
-    """Resampling weights: how often each student is drawn in each resample."""
-    draws = np.zeros((n_boot, n))
+def _bootstrap(rng: np.random.Generator, n: int, n_boot: int, *,
+               by_unit: bool = False) -> np.ndarray:
+    """Resampling weights: how often each student is drawn in each resample, as
+    resamples x students (``by_unit``: students x resamples, filled in place rather than
+    transposed after, which would hold both at once)."""
+    draws = np.zeros((n, n_boot)).T if by_unit else np.zeros((n_boot, n))
     for b in range(n_boot):  # one row of weights per resample, vectorised inside
         draws[b] = np.bincount(rng.integers(0, n, n), minlength=n)
-    return draws
+    return draws.T if by_unit else draws
 
 
 def _resampled(draws: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -80,10 +83,31 @@ def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     return p, centre - half, centre + half
 
 
+class PairDraws:
+    """How often each (student, teacher) pair is drawn in each resample of one scheme,
+    given a block of resamples at a time as pairs x resamples (the layout the sums take).
+
+    Held as the draws of the scheme's own units (students, teachers, or the pairs
+    themselves; units x resamples) and each pair's unit: a division's pairs x resamples
+    would take 200 MB a scheme. A smaller scope's are gathered once and kept whole."""
+
+    def __init__(self, rng: np.random.Generator, n_units: int, n_boot: int,
+                 unit: np.ndarray | None = None):
+        self.draws = _bootstrap(rng, n_units, n_boot, by_unit=True)
+        self.unit = unit
+        self.n_boot = n_boot
+        if unit is not None and len(unit) * n_boot * 8 <= 2**26:  # 64 MB at most: kept
+            self.draws, self.unit = self.draws[unit], None
+
+    def block(self, lo: int, hi: int) -> np.ndarray:
+        draws = self.draws[:, lo:hi] if self.unit is None else self.draws[self.unit, lo:hi]
+        return np.ascontiguousarray(draws)
+
+
 def _cell_sums(unit: np.ndarray, cell: np.ndarray, columns: list[np.ndarray], n_units: int):
-    """A function of resampling weights (resamples x units; ``unit``: each row's) that
+    """A function of resampling weights (units x resamples; ``unit``: each row's) that
     sums each column over each cell's rows under each resample's weights, giving
-    resamples x cells x columns. The rows are gathered once, for every resample."""
+    columns x cells x resamples. The rows are gathered once, for every resample."""
     n_cells = cell.max() + 1 if len(cell) else 0
     data = np.concatenate(columns)
     kept = data != 0  # a treated row adds nothing to comparison columns, and vice versa
@@ -94,7 +118,9 @@ def _cell_sums(unit: np.ndarray, cell: np.ndarray, columns: list[np.ndarray], n_
         shape=(len(columns) * n_cells, n_units))
 
     def sums(draws: np.ndarray) -> np.ndarray:
-        out = stacked @ np.ascontiguousarray(draws.T)
-        return out.T.reshape(len(draws), len(columns), n_cells).transpose(0, 2, 1)
+        # Each sum adds its row's units in the same order whatever the number of
+        # resamples: a block of them gives the same digits as all at once.
+        out = stacked @ np.ascontiguousarray(draws)
+        return out.reshape(len(columns), n_cells, draws.shape[1])
 
     return sums

@@ -100,13 +100,13 @@ def _matched(rows: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
     """The rows of cells holding both treated and comparison rows; each comparison row
     weighted by how many treated rows its cell's mean serves (treated / comparison in
     the cell), each treated row by 1."""
-    size = rows.groupby(cell + ["treated"], observed=True).size().unstack("treated")
-    if True not in size.columns or False not in size.columns:
+    # Each row's cell by number (0: a key left blank, in no cell), counted by bincount.
+    group = rows.groupby(cell, observed=True, sort=False).ngroup().to_numpy() + 1
+    treated = rows["treated"].to_numpy()
+    n_t = np.bincount(group, weights=treated)[group]
+    n_c = np.bincount(group, weights=~treated)[group]
+    keep = (group > 0) & (n_t > 0) & (n_c > 0)
+    if not keep.any():
         return rows.iloc[:0].assign(weight=np.zeros(0))
-    size = size.dropna()
-    where = pd.MultiIndex.from_frame(rows[cell])
-    n_t = size[True].reindex(where).to_numpy()
-    n_c = size[False].reindex(where).to_numpy()
-    keep = ~np.isnan(n_t)
-    weight = np.where(rows["treated"].to_numpy(), 1.0, n_t / n_c)
+    weight = np.where(treated, 1.0, n_t / np.maximum(n_c, 1))
     return rows.assign(weight=weight)[keep].reset_index(drop=True)

@@ -47,23 +47,35 @@ class PairTimeline:
     def __init__(self, flags: pd.DataFrame, assignments: pd.DataFrame,
                  enrollments: pd.DataFrame | None, contacts: pd.DataFrame, timezone: str,
                  by_teacher: frozenset[str] | None = None):
-        counted = flags[flags["counted"] & flags["due_at"].notna()]
+        counted = flags.loc[flags["counted"] & flags["due_at"].notna(),  # the columns used
+                            ["student_id", "assignment_id", "class_id", "school_id", "due_at",
+                             "completed", "missing"]]
         if enrollments is None:
             enrollments = pd.DataFrame({"student_id": [], "class_id": [], "teacher_id": []})
         teacher = _teacher_of_class(enrollments)
         self.by_teacher = (schools_naming_teachers(contacts, enrollments) if by_teacher is None
                            else by_teacher)
-        mapped = counted["class_id"].astype("str").map(teacher)
-        named = mapped.notna() & counted["school_id"].astype("str").isin(self.by_teacher)
-        teachers = pd.Series(np.where(named, mapped.astype(object), "any"), dtype="str")
+        # Each result's teacher (its class's, where the school's contacts name teachers,
+        # else "any"), by position in the names: a string per row costs seconds.
+        listed = pd.concat([teacher, pd.Series(["any"], dtype="str")])
+        names = pd.Index(pd.unique(listed))
+        of_class = positions(listed, names)  # each class's name, then "any" (position -1)
+        at = positions(counted["class_id"].astype("str"), teacher.index)
+        named = (at >= 0) & counted["school_id"].astype("str").isin(self.by_teacher).to_numpy()
+        name = of_class[np.where(named, at, -1)]
+        seen = pd.unique(name)  # in order of first appearance, as the names would be
         self.students = pd.Index(pd.unique(flags["student_id"]))
-        self.teachers = pd.Index(pd.unique(teachers.astype("str")))
-        code = self.pair_code(counted["student_id"], teachers.astype("str"))
+        self.teachers = names[seen]
+        of_name = np.zeros(len(names), dtype=np.int64)
+        of_name[seen] = np.arange(len(seen))
+        code = (positions(counted["student_id"], self.students) * len(self.teachers)
+                + of_name[name])
         self.pairs, pair = np.unique(code, return_inverse=True)
         major = np.zeros(len(counted), dtype=bool)
         if "category" in assignments:
-            category = assignments.set_index("assignment_id")["category"].astype("str")
-            major = counted["assignment_id"].map(category.str.lower()).isin(MAJOR).to_numpy()
+            is_major = np.append(assignments["category"].astype("str").str.lower().isin(MAJOR)
+                                 .to_numpy(), False)  # ends with False, for no assignment
+            major = is_major[positions(counted["assignment_id"], assignments["assignment_id"])]
         day = day_number(counted["due_at"], timezone)
         instant = counted["due_at"].to_numpy(dtype="datetime64[ns]").view(np.int64)
         missing = counted["missing"].to_numpy()
@@ -87,15 +99,17 @@ class PairTimeline:
         known = (i < len(self.pairs)) & (self.pairs[np.minimum(i, len(self.pairs) - 1)] == code)
         return np.where(known, i * KEY + day, -1)
 
-    def window(self, keys, start, stop, counts):
-        lo = np.searchsorted(self.key, keys + start)
-        hi = np.searchsorted(self.key, keys + stop)
-        return counts[hi] - counts[lo], hi - lo
-
-    def missed_last(self, keys, k=3):
-        end = np.searchsorted(self.key, keys)
-        start = np.maximum(end - k, np.searchsorted(self.key, (keys // KEY) * KEY))
-        return self.missed[end] - self.missed[start]
+    def record(self, keys: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The pair's record before the day of each key (``keys``: pair position * KEY +
+        day): work completed and counted in the 14 days before, missed and missed tests or
+        projects in the 7 days before, and missed among the last three; each bound one
+        binary search, shared by the counts that end there."""
+        now, week, fortnight = (np.searchsorted(self.key, keys + x) for x in (0, -7, -14))
+        last3 = np.maximum(now - 3, np.searchsorted(self.key, (keys // KEY) * KEY))
+        return (self.done[now] - self.done[fortnight], now - fortnight,
+                self.missed[now] - self.missed[week],
+                self.missed_major[now] - self.missed_major[week],
+                self.missed[now] - self.missed[last3])
 
 
 def _teacher_of_class(enrollments: pd.DataFrame) -> pd.Series:
@@ -124,12 +138,24 @@ def count_between(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np
     return np.searchsorted(sorted_keys, hi) - np.searchsorted(sorted_keys, lo)
 
 
+def windows(tl: Timeline, keys: np.ndarray, spans, order: np.ndarray | None = None
+            ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``tl.window`` for each (start, stop) of ``spans``, each bound searched once
+    (consecutive windows share one)."""
+    at = {x: tl.position(keys + x, order) for x in sorted({x for span in spans for x in span})}
+    return [(tl.done[at[stop]] - tl.done[at[start]], at[stop] - at[start])
+            for start, stop in spans]
+
+
 def _behind(pl: PairTimeline, students: pd.DataFrame, days: pd.DataFrame, w: int
-            ) -> pd.DataFrame:
+            ) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """The (pair, day) candidates: days of ``days`` (the school's contact days) on which
     the pair had missed work in the ``w`` days before, i.e. the contact days in (t, t + w]
     after each missed item due on day t. Built from the missed items, not from every pair
-    on every day: a division has far more of the second."""
+    on every day: a division has far more of the second.
+
+    Returns the schools (sorted), and each candidate's school (its position in them) and
+    key (the pair's position in ``pl.pairs`` * KEY + day), in key order."""
     schools = pd.Index(days["school_id"].astype("str").unique()).sort_values()
     day_key = np.sort(positions(days["school_id"].astype("str"), schools).astype(np.int64)
                       * KEY + days["day"].to_numpy())
@@ -154,10 +180,7 @@ def _behind(pl: PairTimeline, students: pd.DataFrame, days: pd.DataFrame, w: int
     n = np.maximum(hi - lo, 0)
     at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(n.sum())
     found = np.repeat(index, n) * KEY + day_key[at] % KEY
-    index = found // KEY
-    code = pl.pairs[index]
-    return pd.DataFrame({"school_id": schools[of_student[code // len(pl.teachers)]],
-                         "day": found % KEY, "pair": code})
+    return schools, of_student[pl.pairs[found // KEY] // len(pl.teachers)], found
 
 
 def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
@@ -180,52 +203,51 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     teacher = staff.astype("str").where(
         events["school_id"].astype("str").isin(pl.by_teacher), "any")
     day = tl.day_number(events["contact_at"]) if len(events) else np.zeros(0, np.int64)
-    treated = pd.DataFrame({"pair": pl.pair_code(events["student_id"], teacher), "day": day,
-                            "reached": (events["outcome"].astype("str") == "reached").to_numpy()})
-    treated = (treated[treated["pair"] >= 0].groupby(["pair", "day"], as_index=False)
-               ["reached"].max().assign(treated=True))
-    risk = _behind(pl, students, days, w).merge(treated, on=["pair", "day"], how="left")
-    risk["treated"] = risk["treated"].fillna(False).astype(bool)
-    risk["reached"] = risk["reached"].fillna(False).astype(bool)
-    pair, day = risk["pair"].to_numpy(), risk["day"].to_numpy()
-    pkey = pl.keys(pair, day)
-    student = pl.students[pair // len(pl.teachers)]
-    teacher = pl.teachers[pair % len(pl.teachers)]
-    skey = tl.keys(pd.Series(student), day)
-    prior = count_between(attempted, skey - hold_days, skey)
-    today = count_between(attempted, skey, skey + 1)
-    keep = (prior == 0) & (risk["treated"].to_numpy() | (today == 0))
-    risk, day, pkey, skey = risk[keep], day[keep], pkey[keep], skey[keep]
-    student, teacher = student[keep], teacher[keep]
+    # The (pair, day) keys on which the teacher attempted a contact, and whether one that
+    # day reached the family.
+    attempts = pd.Series((events["outcome"].astype("str") == "reached").to_numpy()).groupby(
+        pl.keys(pl.pair_code(events["student_id"], teacher), day)).max()
+    attempts = attempts[attempts.index >= 0]
+    # The candidates, as integer arrays until the rows are final: school (position in
+    # ``schools``), pair key and student key. Strings are made for the rows kept only.
+    schools, school, pkey = _behind(pl, students, days, w)
+    at = _lookup(attempts.index.to_numpy(), pkey)
+    treated = at >= 0
+    reached = np.zeros(len(at), dtype=bool)
+    reached[treated] = attempts.to_numpy()[at[treated]]
+    of_student = positions(pl.students, tl.students)  # tl.keys, by position
+    skey = of_student[pl.pairs[pkey // KEY] // len(pl.teachers)] * 100_000 + pkey % KEY
+    fresh = count_between(attempted, skey - hold_days, skey) == 0
+    keep = fresh & (treated | (count_between(attempted, skey, skey + 1) == 0))
+    school, pkey, skey, treated, reached = (x[keep] for x in (school, pkey, skey, treated,
+                                                               reached))
 
     order = np.argsort(skey, kind="stable")  # one sort serves every window below
     done_b, n_b = tl.window(skey, -w, 0, order)
     done_a, n_a = tl.window(skey, 1, w + 1, order)
     seen = (n_b > 0) & (n_a > 0)  # work due on both sides of the day
-    risk, day, pkey, skey = risk[seen], day[seen], pkey[seen], skey[seen]
-    student, teacher = student[seen], teacher[seen]
+    school, pkey, skey, treated, reached = (x[seen] for x in (school, pkey, skey, treated,
+                                                               reached))
     done_b, n_b, done_a, n_a = done_b[seen], n_b[seen], done_a[seen], n_a[seen]
+    day, pair = pkey % KEY, pl.pairs[pkey // KEY]
     order = np.argsort(skey, kind="stable")
-    done14, n14 = pl.window(pkey, -14, 0, pl.done)
-    missed7, _ = pl.window(pkey, -7, 0, pl.missed)
-    major7, _ = pl.window(pkey, -7, 0, pl.missed_major)
+    done14, n14, missed7, major7, missed_last3 = pl.record(pkey)
     done_l, n_l = tl.window(skey, -63, -w, order)
     with np.errstate(invalid="ignore", divide="ignore"):
         columns = {
-            "school_id": risk["school_id"].array, "day": day, "student_id": student.array,
-            "teacher_id": teacher.array,
-            "treated": risk["treated"].to_numpy(), "reached": risk["reached"].to_numpy(),
+            "school_id": school, "day": day, "student_id": pair // len(pl.teachers),
+            "teacher_id": pair % len(pl.teachers),
+            "treated": treated, "reached": reached,
             "week": day // 7,
             "missed_7": np.minimum(missed7, 3),
             "completion_14": np.digitize(np.where(n14 > 0, done14 / n14, 1.0),
                                          [0.5, 0.75, 1.0]),
-            "missed_last3": pl.missed_last(pkey),
+            "missed_last3": missed_last3,
             "missed_major": (major7 > 0).astype(np.int64),
             "baseline": np.digitize(np.where(n_l > 0, done_l / n_l, -1.0), [0, 0.6, 0.8, 0.9]),
             "before": done_b / n_b, "after": done_a / n_a}
     if matched_only:
-        cell = pd.DataFrame({c: columns[c] for c in DECISION_CELL}).groupby(
-            DECISION_CELL, sort=False).ngroup().to_numpy()
+        cell = _cells([columns[c] for c in DECISION_CELL])
         treated = columns["treated"]
         both = ((np.bincount(cell, weights=treated.astype(float)) > 0)
                 & (np.bincount(cell, weights=(~treated).astype(float)) > 0))[cell]
@@ -233,18 +255,35 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
         skey, order = skey[both], np.argsort(skey[both], kind="stable")
     columns["attempted_after"] = count_between(attempted, skey + 1, skey + 8) > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        for i, (lo, hi) in enumerate(LAGS):
-            done, n = tl.window(skey, lo, hi, order)
+        for i, (done, n) in enumerate(windows(tl, skey, LAGS, order)):
             columns[f"lag_{i}"] = np.where(n > 0, done / n, np.nan)
-    # In ROW_ORDER, sorting codes rather than strings (ids are compared as text).
-    text = ("school_id", "student_id", "teacher_id")
-    for c in text:  # kept as (Arrow) string arrays: a gather, not a Python object per row
-        columns[c] = pd.array(columns[c], dtype="str")
-    rank = [pd.factorize(columns[c], sort=True)[0] if c in text else columns[c]
+    # In ROW_ORDER. The ids are positions in indexes: ranked as their text sorts, then
+    # gathered as (Arrow) string arrays, not a Python object per row.
+    ids = {"school_id": schools, "student_id": pl.students, "teacher_id": pl.teachers}
+    rank = [pd.factorize(ids[c], sort=True)[0][columns[c]] if c in ids else columns[c]
             for c in ROW_ORDER]
     order = np.lexsort(rank[::-1])
-    return pd.DataFrame({c: v.take(order) if c in text else v[order]
-                         for c, v in columns.items()})
+    return pd.DataFrame({c: pd.array(ids[c].take(v[order]), dtype="str") if c in ids
+                         else v[order] for c, v in columns.items()})
+
+
+def _cells(columns: list[np.ndarray]) -> np.ndarray:
+    """Each row's cell (rows equal in every column), numbered. The columns are small
+    whole numbers (positions, weeks, counts, bands): the digits of one number per row,
+    much faster to number than a grouping over the columns."""
+    code = np.zeros(len(columns[0]), dtype=np.int64)
+    for v in columns:
+        v = v - v.min() if len(v) else v
+        code = code * (int(v.max()) + 1 if len(v) else 1) + v
+    return pd.factorize(code)[0]
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Where each of ``keys`` is in ``sorted_keys`` (-1 where it is not)."""
+    at = np.searchsorted(sorted_keys, keys)
+    found = at < len(sorted_keys)
+    found[found] = sorted_keys[at[found]] == keys[found]
+    return np.where(found, at, -1)
 
 
 def lag_adjustment(rows: pd.DataFrame, cell: list[str]) -> np.ndarray:
