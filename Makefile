@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: report test test-slow lint sample clean-outputs
+.PHONY: report test test-slow lint sample notebooks clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,19 @@ lint: $(STAMP)
 # Rewrite data/sample/ from the default seed (a test checks it is byte-for-byte current).
 sample: $(STAMP)
 	$(BIN)/engagement sample data/sample --seed 0
+
+# Re-execute the notebooks in place (nbval compares against these outputs), keeping only
+# the cells' tags and the kernel in their metadata so that a rerun changes no timestamps.
+NB ?= notebooks/0*.ipynb
+notebooks: $(STAMP)
+	for nb in $(NB); do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; \
+	  $(BIN)/jupyter nbconvert --to notebook --inplace $$nb \
+	    --ClearMetadataPreprocessor.enabled=True \
+	    --ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags \
+	    --ClearMetadataPreprocessor.preserve_nb_metadata_mask=kernelspec \
+	    --ClearMetadataPreprocessor.preserve_nb_metadata_mask=language_info || exit 1; \
+	done
 
 clean-outputs:
 	rm -rf out

@@ -8,6 +8,7 @@ import html
 
 import pandas as pd
 
+from engagement.estimate.design import estimand_label
 from engagement.privacy import MIN_CELL
 
 
@@ -26,16 +27,23 @@ def p_text(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+#: Columns shown in words, not as stored: an estimand by its label, a p-value as read.
+IN_WORDS = {"estimand": estimand_label, "p_value": p_text, "p_adjusted": p_text}
+
+
 class Table:
     """A result frame shown as a short, readable table: chosen columns under plain names,
-    numbers rounded for display only, suppressed values shown as "< k"."""
+    estimands by their labels, numbers rounded for display only (p-values as "< 0.001",
+    never "0"), suppressed values shown as "< k"."""
 
     def __init__(self, frame, columns: dict[str, str], *, digits: int = 1, k: int = MIN_CELL):
         self.frame, self.columns, self.digits, self.k = frame, columns, digits, k
 
-    def _format(self, value, suppressed: bool) -> str:
+    def _format(self, value, suppressed: bool, column: str = "") -> str:
         if value is None or value is pd.NA or value != value:  # None, NA, NaN
             return f"< {self.k}" if suppressed else ""
+        if column in IN_WORDS and not (column.startswith("p_") and isinstance(value, str)):
+            return IN_WORDS[column](value)
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, float):
@@ -48,7 +56,7 @@ class Table:
         """The table's cells as the reader sees them."""
         hidden = (self.frame["suppressed"].tolist() if "suppressed" in self.frame
                   else [False] * len(self.frame))
-        return [[self._format(row[c], bool(h)) for c in self.columns]
+        return [[self._format(row[c], bool(h), c) for c in self.columns]
                 for row, h in zip(self.frame.to_dict("records"), hidden, strict=True)]
 
     def _repr_html_(self) -> str:

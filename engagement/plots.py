@@ -183,29 +183,39 @@ def event_study(curve: pd.DataFrame, effects: pd.DataFrame | None = None, *,
     ax.annotate("", xy=(1, after), xytext=(1, before),
                 arrowprops={"arrowstyle": "->", "color": NAIVE, "lw": 1.5})
     ax.hlines(before, -3, 1, color=NAIVE, ls="--", lw=1)
-    if effects is not None:
-        e = effects[(effects["scope"] == "division") & (effects["subgroup"] == "all")]
-        e = e.set_index("estimand")
-        # The contacted line is every attempt, answered or not: its estimand.
-        honest = e.loc["att_personal_attempt" if mode == "personal" else f"att_{mode}_contact"]
-        lines = [f"matched estimate: {honest['estimate']:+.1f} points "
-                 f"[{honest['ci_low']:+.1f}, {honest['ci_high']:+.1f}]",
-                 "(adjusted for the weeks before, so not the gap drawn: contacted "
-                 "students\nhad dipped further just before, and later contacts' share is "
-                 "removed)"]
-        if mode == "personal" and "naive_before_after_personal" in e.index:
-            naive = e.loc["naive_before_after_personal"]
-            lines.append(f"naive before/after: {naive['estimate']:+.1f} points "
-                         "(grey arrow; includes the rebound)")
-        ax.text(0.98, 0.04, "\n".join(lines), transform=ax.transAxes, ha="right",
-                va="bottom", fontsize=8.5, bbox={"fc": "white", "ec": "#bbbbbb"})
+    note = _event_study_note(c, effects, mode) if effects is not None else ""
     ax.set_xlabel("weeks from the contact")
     ax.set_ylabel("work completed (%)")
     ax.set_xticks(x)
     ax.set_title(f"{mode.capitalize()} contact: contacted students and their comparison")
     ax.legend(loc="upper left", fontsize=8)
-    _footnote(ax, "Associated with, not proven to cause. " + _privacy_note(c, "weeks"))
+    # Under the chart, not on it: a box inside covered the dip just before the contact.
+    _footnote(ax, note + "Associated with, not proven to cause. " + _privacy_note(c, "weeks"))
     return ax
+
+
+def _event_study_note(curve: pd.DataFrame, effects: pd.DataFrame, mode: str) -> str:
+    """The matched estimate and the naive figure in words, and what the curve does after
+    the weeks the estimate covers."""
+    e = effects[(effects["scope"] == "division") & (effects["subgroup"] == "all")]
+    e = e.set_index("estimand")
+    # The contacted line is every attempt, answered or not: its estimand.
+    honest = e.loc["att_personal_attempt" if mode == "personal" else f"att_{mode}_contact"]
+    note = (f"Matched estimate for weeks 0 to 2: {honest['estimate']:+.1f} points "
+            f"[{honest['ci_low']:+.1f}, {honest['ci_high']:+.1f}], adjusted for the weeks "
+            "before, so not the gap drawn: contacted students had dipped further just "
+            "before, and later contacts' share is removed. ")
+    if mode == "personal" and "naive_before_after_personal" in e.index:
+        naive = e.loc["naive_before_after_personal"]
+        note += (f"Naive before/after: {naive['estimate']:+.1f} points (grey arrow; it "
+                 "includes the rebound). ")
+    later = curve[curve["relative_week"] >= 3]
+    below = later[later["ci_high"] < 0]
+    if len(below):
+        note += (f"From week {int(below['relative_week'].min())} the contacted students "
+                 "are below their comparison again: the association does not outlast the "
+                 "weeks after the contact. ")
+    return note
 
 
 @_themed((8, 3.8))
@@ -241,10 +251,14 @@ def effects_by_channel(effects: pd.DataFrame, *, scope: str = "division", ax: Ax
 
 
 @_themed((7, 4))
-def campaign_hand_in(curve: pd.DataFrame, *, staff_id: str | None = None, ax: Axes) -> Axes:
-    """Cumulative share who handed in the assignment, by day since the first call, for
-    contacted students and those not contacted (``results.campaign_hand_in``)."""
-    c = curve if staff_id is None else curve[curve["staff_id"] == staff_id]
+def campaign_hand_in(curve: pd.DataFrame, *, campaign: int | None = None, ax: Axes) -> Axes:
+    """Cumulative share who handed in the campaign's work, by day since the first call,
+    for contacted students and those not contacted (``results.campaign_hand_in``); the
+    campaign with the most students contacted unless ``campaign`` names one."""
+    if campaign is None and len(curve):
+        campaign = curve.loc[curve["n"].where(curve["group"] == "contacted").idxmax(),
+                             "campaign"]
+    c = curve[curve["campaign"] == campaign]
     missing = []
     for group, colour in (("contacted", CONTACTED), ("not contacted", COMPARISON)):
         rows = c[(c["group"] == group)]

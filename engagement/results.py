@@ -26,7 +26,7 @@ from engagement.estimate import (
     effects,
     event_study,
     find_campaigns,
-    initiator_selection,
+    initiator_before_after,
     invitations,
     results_by_class,
 )
@@ -140,6 +140,8 @@ class Results:
                     f"Looking only at contacted students before and after would have said "
                     f"{naive:+.1f} points: about {naive - honest:.1f} of those points are the "
                     f"rebound that follows a bad week, which the comparison group removes.")
+        if "period" in self.frames.get("initiator", pd.DataFrame()):
+            out.append(_initiator_sentence(self.initiator, self.design.window_days, self.k))
         inv = self.invitations
         inv = inv[(inv["level"] == "invitation") & inv["estimate"].notna()]
         if len(inv) == 2:
@@ -150,30 +152,9 @@ class Results:
                        "to call, so this is associated with, not caused by, the invitation.")
         if len(self.frames.get("conference_formats", [])):
             out.append(_formats_sentence(self.conference_formats, self.k))
-        curve = self.campaign_hand_in
-        for c in self.campaigns.itertuples():
-            mine = curve[curve["staff_id"] == c.staff_id]
-            who = staff_label(c.staff_id) if staff else "a staff member"
-            text = (f"A phone campaign: {who} contacted {c.n_families} "
-                    f"families between {c.start:%d %b} and {c.end:%d %b %Y}.")
-            contacted = mine[(mine["group"] == "contacted") & mine["handed_in"].notna()]
-            if len(contacted):
-                week, last = contacted[contacted["day"] == 7], contacted.iloc[-1]
-                text += (f" Of the {count_text(last['n'], self.k)} contacted students who had "
-                         f"not handed in '{last['assignment']}', "
-                         f"{count_text(week['handed_in'].iloc[0], self.k)} had within 7 days of "
-                         f"the first call and {count_text(last['handed_in'], self.k)} within "
-                         f"{last['day']} days.")
-            others = mine[(mine["group"] == "not contacted")]
-            if len(others) and others["suppressed"].all():
-                text += (f" Fewer than {self.k} students missing it were not called, too few "
-                         f"to compare.")
-            elif len(others):
-                text += (f" {count_text(others['n'].iloc[0], self.k)} students who had not "
-                         f"handed it in were not called; {_uncalled(others, self.k)}. The "
-                         "staff member chose whom to call, so they are not a fair "
-                         "comparison.")
-            out.append(text)
+        if len(self.campaigns):
+            out.append(_campaign_sentence(self.campaigns, self.campaign_hand_in, self.k,
+                                          staff=staff))
         return out
 
     def reach_sentence(self) -> str:
@@ -229,8 +210,9 @@ TIMES = ("start", "end")
 
 def _read_frame(path: Path, timezone: str) -> pd.DataFrame:
     """A result CSV as ``analyze`` made it: ids stay text, dates and times are dates."""
-    frame = pd.read_csv(path, dtype={c: "str" for c in ("school_id", "staff_id", "scope",
-                                                        "assignment", "file")})
+    frame = pd.read_csv(path, dtype={c: "str" for c in ("school_id", "staff_id", "teacher_id",
+                                                        "staff", "scope", "assignment",
+                                                        "file")})
     for column in DATES:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).dt.date
@@ -344,6 +326,69 @@ def _formats_sentence(formats: pd.DataFrame, k: int) -> str:
             + ". Descriptive only: families and teachers choose the kind of conference.")
 
 
+def _initiator_sentence(frame: pd.DataFrame, window: int, k: int) -> str:
+    """Completion before and after contacts the family started and the school started,
+    as initiator.csv has it: descriptive, with the reason it is not an effect."""
+    rows = frame.set_index(["initiator", "period"])
+    parts = []
+    for initiator, who in (("parent", "the family"), ("school", "the school")):
+        if (initiator, "change") not in rows.index:
+            continue
+        before, after = rows.loc[(initiator, "before")], rows.loc[(initiator, "after")]
+        change = rows.loc[(initiator, "change")]
+        if pd.isna([before["estimate"], after["estimate"], change["estimate"]]).any():
+            parts.append(f"when {who} started it, fewer than {k} students")
+            continue
+        parts.append(f"when {who} started it, {before['estimate']:.0f}% before and "
+                     f"{after['estimate']:.0f}% after ({change['estimate']:+.1f} points, "
+                     f"{change['ci_level']:.0%} CI {change['ci_low']:+.1f} to "
+                     f"{change['ci_high']:+.1f}; {count_text(change['n_students'], k)} "
+                     "students)")
+    return (f"Work completed in the {window} days before and after a contact: "
+            + "; ".join(parts) + ". Descriptive only, with no comparison group: families "
+            "who call the school are often the already-engaged ones, and the school calls "
+            "after a bad stretch, so part of what follows its calls is the rebound that "
+            "follows any bad stretch (the estimates above allow for it).")
+
+
+def _campaign_sentence(campaigns: pd.DataFrame, curve: pd.DataFrame, k: int, *,
+                       staff: bool) -> str:
+    """The campaigns found, and the largest in words with its hand-in curve."""
+    c = campaigns.loc[campaigns["n_families"].idxmax()]
+    callers = [s for s in str(c["staff"]).split("; ") if s and s != "nan"]
+    if not staff:
+        who = "a staff member" if len(callers) < 2 else f"{len(callers)} staff members"
+    elif len(callers) < 2:
+        who = staff_label(callers[0] if callers else "")
+    else:
+        others = [staff_label(s).removeprefix("staff member ") for s in callers
+                  if s != c["teacher_id"]]
+        lead = (f"{staff_label(c['teacher_id'])}, who set the work, with "
+                if c["teacher_id"] in callers else "staff members ")
+        who = lead + ", ".join(others)
+    text = (f"{len(campaigns)} phone campaigns ({max(10, k)} or more families called about "
+            f"the same piece of work within a week); the largest: " if len(campaigns) > 1
+            else "A phone campaign: ")
+    text += (f"{who} contacted {c['n_families']} families about '{c['assignment']}' between "
+             f"{c['start']:%d %b} and {c['end']:%d %b %Y}.")
+    mine = curve[curve["campaign"] == c["campaign"]]
+    contacted = mine[(mine["group"] == "contacted") & mine["handed_in"].notna()]
+    if len(contacted):
+        week, last = contacted[contacted["day"] == 7], contacted.iloc[-1]
+        text += (f" Of the {count_text(last['n'], k)} contacted students who had not handed "
+                 f"it in when the calls began, {count_text(week['handed_in'].iloc[0], k)} had "
+                 f"within 7 days of the first call and {count_text(last['handed_in'], k)} "
+                 f"within {last['day']} days.")
+    others = mine[(mine["group"] == "not contacted")]
+    if len(others) and others["suppressed"].all():
+        text += f" Fewer than {k} students missing it were not called, too few to compare."
+    elif len(others):
+        text += (f" {count_text(others['n'].iloc[0], k)} students who had not handed it in "
+                 f"were not called; {_uncalled(others, k)}. The staff chose whom to call, so "
+                 "they are not a fair comparison.")
+    return text
+
+
 def _uncalled(others: pd.DataFrame, k: int) -> str:
     """What the students not called did: their own hand-in curve, in words."""
     done = others[others["share_handed_in"] >= 1]
@@ -415,8 +460,9 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     step("broadcasts")
     frames["dose_response"] = suppress(dose_response(tables, design=design, prepared=prepared),
                                        n="n", k=k, values=["estimate", "ci_low", "ci_high"])
-    frames["initiator"] = suppress(initiator_selection(tables, design=design, prepared=prepared),
-                                   n="n_students", k=k, values=["estimate", "ci_low", "ci_high"])
+    frames["initiator"] = suppress(
+        initiator_before_after(tables, design=design, prepared=prepared), n="n_students", k=k,
+        values=["estimate", "ci_low", "ci_high"])
     del prepared  # the timeline and matched rows: the largest objects of the analysis
     step("dose and initiator")
     frames["invitations"] = suppress(invitations(tables, design=design), n="n", k=k,
@@ -425,17 +471,17 @@ def analyze(dataset: Dataset | dict[str, pd.DataFrame], *, design: Design | None
     frames["conference_formats"] = shown_conference_formats(
         conference_formats(tables["conferences"]), k)
     step("conferences")
-    campaigns = find_campaigns(tables["contacts"], min_families=max(10, k))
-    graded = (results_by_class(tables, staff=list(campaigns["staff_id"])) if len(campaigns)
-              else None)
-    hand_in = [campaign_hand_in(tables, c, results=graded).assign(staff_id=c["staff_id"])
+    campaigns = find_campaigns(tables, min_families=max(10, k))
+    graded = (results_by_class(tables, teachers=list(campaigns["teacher_id"]))
+              if len(campaigns) else None)
+    hand_in = [campaign_hand_in(tables, c, results=graded).assign(campaign=c["campaign"])
                for _, c in campaigns.iterrows()]  # a handful of campaigns, not rows
     # The list of students contacted stays inside: only counts leave.
     frames["campaigns"] = campaigns.drop(columns="students")
     frames["campaign_hand_in"] = suppress(
         pd.concat(hand_in) if hand_in else pd.DataFrame(
             columns=["assignment", "group", "day", "handed_in", "n", "share_handed_in",
-                     "staff_id"]),
+                     "campaign"]),
         n="n", values=["handed_in", "share_handed_in"], k=k)
     step("campaigns")
     frames.update(data_frames(dataset, k))

@@ -1,3 +1,5 @@
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -5,6 +7,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 REAL = ROOT.parent / "shared" / "real"
+WORLDS = ROOT.parent / "shared" / "worlds" / "division_sim.py"
+
+
+def load_module(name: str, path):
+    """A Python file that is not part of a package (a benchmark, the shared simulator)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def division_sim():
+    """The division simulator we did not write (``../shared/worlds``)."""
+    if not WORLDS.exists():
+        pytest.skip("../shared/worlds is not here (a clone without the shared folder)")
+    return load_module("division_sim", WORLDS)
 
 
 @pytest.fixture(scope="session")

@@ -159,11 +159,21 @@ def test_dose_response_describes_who_is_contacted(sample_tables):
     assert table["estimate"].is_monotonic_decreasing  # struggling students are called more
 
 
-def test_families_who_reach_out_are_the_engaged_ones(sample_tables):
-    from engagement.estimate import initiator_selection
+def test_families_who_reach_out_are_the_engaged_ones_and_school_calls_follow_a_dip(
+        sample_tables):
+    from engagement.estimate import initiator_before_after
 
-    table = initiator_selection(sample_tables, design=FAST).set_index("initiator")
-    assert table.loc["parent", "ci_low"] > table.loc["school", "ci_high"]
+    table = initiator_before_after(sample_tables, design=FAST).set_index(["initiator",
+                                                                          "period"])
+    assert table.loc[("parent", "before"), "ci_low"] > table.loc[("school", "before"),
+                                                                 "ci_high"]
+    # The school calls at the bottom of a dip: completion rises after, with or without
+    # an effect; a family's own call comes at no dip, so its change is smaller.
+    assert table.loc[("school", "change"), "ci_low"] > 0
+    assert table.loc[("school", "change"), "estimate"] > table.loc[("parent", "change"),
+                                                                   "estimate"]
+    change = table.xs("change", level="period")
+    assert (change["n_students"] <= table.xs("before", level="period")["n_students"]).all()
 
 
 def test_personal_invitations_and_attendance(sample_tables):
@@ -176,20 +186,6 @@ def test_personal_invitations_and_attendance(sample_tables):
     assert personal["ci_low"] > broadcast["ci_high"]
     assert {"invitation", "school_id x invitation", "school_id x grade_level x invitation"} \
         == set(table["level"])
-
-
-def test_the_phone_campaign_is_found_and_most_hand_in(sample_tables):
-    from engagement.estimate import campaign_hand_in, find_campaigns
-
-    campaigns = find_campaigns(sample_tables["contacts"])
-    truth = TRUTH["phone_campaign"]
-    assert list(campaigns["staff_id"]) == [truth["teacher_id"]]
-    assert campaigns.iloc[0]["n_families"] == truth["students_called"]
-    curve = campaign_hand_in(sample_tables, campaigns.iloc[0])
-    contacted = curve[curve["group"] == "contacted"].set_index("day")
-    assert contacted.loc[0, "share_handed_in"] == 0
-    assert contacted.loc[14, "share_handed_in"] > 0.7
-    assert contacted["share_handed_in"].is_monotonic_increasing
 
 
 def test_event_study_curve_and_pretrend_check(sample_tables):

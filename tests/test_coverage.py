@@ -16,31 +16,18 @@ spread of the estimates between worlds (about 1.3 times): a shortfall left open.
 grid's figures (our generator, 40 worlds a cell) are in benchmarks/GRID.md.
 """
 
-import importlib.util
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
 from engagement.estimate import Design, contact_effects
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_module
 
 DESIGN = Design(n_boot=150)
 CONTACTS = ("att_personal_attempt", "att_personal_contact", "att_written_contact")
 ESTIMANDS = (*CONTACTS, "att_conference_attended")
-WORLDS = ROOT.parent / "shared" / "worlds" / "division_sim.py"
-
-
-def _module(name: str, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-grid = _module("grid", ROOT / "benchmarks" / "grid.py")
+grid = load_module("grid", ROOT / "benchmarks" / "grid.py")
 
 
 def _worlds(effects: str, mechanism: str, seeds, students: int = 600):
@@ -76,13 +63,6 @@ def test_when_everyone_who_fell_behind_is_called_contacts_are_not_estimable():
         assert np.isnan(rows.loc[estimand, "estimate"]), estimand
         assert "contacted themselves in the week after" in rows.loc[estimand, "method"]
     assert np.isfinite(rows.loc["att_conference_attended", "estimate"])
-
-
-@pytest.fixture(scope="module")
-def division_sim():
-    if not WORLDS.exists():
-        pytest.skip("../shared/worlds is not here (a clone without the shared folder)")
-    return _module("division_sim", WORLDS)
 
 
 def _independent(division_sim, tmp_path, scenario: str, seed: int):

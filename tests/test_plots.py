@@ -52,9 +52,14 @@ def test_event_study_draws_both_groups_the_band_and_the_naive_arrow(sample_resul
     assert any(label.startswith("contacted") for label in labels)
     assert any(label.startswith("comparison") for label in labels)
     assert len(ax.collections) >= 1  # the interval band
-    text = _texts(ax)
-    assert "matched estimate: +9.2" in text and "naive before/after: +21.9" in text
-    assert "not the gap drawn" in text
+    text = " ".join(_texts(ax).split())  # the note under the chart is wrapped
+    assert "Matched estimate for weeks 0 to 2: +9.2" in text
+    assert "Naive before/after: +21.9" in text and "not the gap drawn" in text
+    # The sample's contacted students fall below their comparison from week 3: said.
+    assert "From week 3 the contacted students are below their comparison again" in text
+    # Every note sits under the chart, none on the curves (a box once hid week -1).
+    notes = [t for t in ax.texts if "estimate" in t.get_text()]
+    assert notes and all(t.xyann[1] < 0 for t in notes)
     contacted = next(line for line in ax.get_lines() if line.get_label().startswith("contacted"))
     assert list(contacted.get_xdata()) == list(range(-6, 6))
 

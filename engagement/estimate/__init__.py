@@ -75,13 +75,13 @@ from engagement.estimate.design import DESCRIPTIVE, DESIGNS, ESTIMANDS, MATCH_ON
 from engagement.estimate.event_study import event_study
 from engagement.estimate.events import Prepared, attempts_of_mode, events_of_mode, school_days
 from engagement.estimate.matching import with_exposures, with_outcome
-from engagement.estimate.selection import dose_response, initiator_selection, invitations
+from engagement.estimate.selection import dose_response, initiator_before_after, invitations
 
 __all__ = [
     "DESCRIPTIVE", "DESIGNS", "ESTIMANDS", "MATCH_ON", "Design", "Prepared",
     "attempts_of_mode", "broadcast_association", "broadcast_effect", "campaign_hand_in",
     "contact_effects", "dose_response", "effects", "effects_from_rows", "event_study",
-    "events_of_mode", "find_campaigns", "initiator_selection", "invitations",
+    "events_of_mode", "find_campaigns", "initiator_before_after", "invitations",
     "results_by_class", "school_days", "school_week_counts", "school_weeks_from",
     "with_exposures", "with_outcome",
 ]

@@ -1,5 +1,14 @@
-"""Phone campaigns ("tag teaming"): one staff member calling many families about
-missing work, and the hand-in curve that follows.
+"""Phone campaigns ("tag teaming"): staff calling many families about the same piece of
+work within a few days, and the hand-in curve that follows.
+
+A campaign is found from what the calls were about, not from who made them: a teacher
+and the principal splitting the list are one campaign, and one teacher calling about
+twelve different assignments is none. A call about missing work is taken to be about
+the work the student had not handed in when called that fell due in the
+``LOOK_BACK_DAYS`` before it: the caller's own such work when the caller set some (a
+teacher calls about their class), otherwise all of it (a principal or counsellor calls
+about whatever is out). One piece of work is a title set by one teacher: a project set in
+five sections is one piece of work.
 """
 
 from __future__ import annotations
@@ -9,38 +18,107 @@ import pandas as pd
 
 from engagement.estimate.events import _school_contacts
 
+#: How far back a call about missing work can reach for the work it is about.
+LOOK_BACK_DAYS = 14
 
-def find_campaigns(contacts: pd.DataFrame, *, min_families: int = 10, days: int = 5
-                   ) -> pd.DataFrame:
-    """Phone campaigns ("tag teaming"): one staff member contacting at least
-    ``min_families`` families about missing work within ``days`` days."""
-    c = _school_contacts(contacts)
-    c = c[(c["purpose"].astype("str") == "missing_work") & c["staff_id"].notna()]
-    c = c.assign(day=c["contact_at"].dt.normalize()).sort_values(["staff_id", "day"])
-    out = []
-    for staff, group in c.groupby("staff_id", observed=True):  # one pass per staff member
-        day = group["day"].dt.tz_localize(None).to_numpy()
-        end = np.searchsorted(day, day + np.timedelta64(days, "D"), side="left")
-        count = end - np.arange(len(day))  # contacts in the days starting at each one
-        best = int(np.argmax(count))
-        window = group.iloc[best:end[best]]
-        if window["student_id"].nunique() >= min_families:  # families, not calls
-            out.append({"staff_id": staff, "start": window["day"].min(),
-                        "end": window["day"].max(),
-                        "n_families": window["student_id"].nunique(),
-                        "students": sorted(window["student_id"].unique())})
-    return pd.DataFrame(out, columns=["staff_id", "start", "end", "n_families", "students"])
+COLUMNS = ["campaign", "teacher_id", "assignment", "staff", "n_staff", "start", "end",
+           "n_families", "students"]
 
 
-def results_by_class(tables: dict[str, pd.DataFrame], staff: list[str] | None = None
+def find_campaigns(tables: dict[str, pd.DataFrame], *, min_families: int = 10,
+                   days: int = 7) -> pd.DataFrame:
+    """Campaigns: at least ``min_families`` families called about the same piece of work
+    by any staff, their first calls within ``days`` days (a school week, weekend
+    included). One row each: the teacher who set the work, its title, the staff who
+    called (``staff``, ``n_staff``), the first and last day, the families and (kept
+    inside, never published) the students."""
+    calls = _calls_about_work(tables)
+    if calls.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    # Each family counts once per piece of work, from its first call.
+    first = (calls.sort_values("day").drop_duplicates(["work", "student_id"])
+             .sort_values(["work", "day"], kind="stable").reset_index(drop=True))
+    day = (first["day"].dt.tz_localize(None) - pd.Timestamp("2000-01-01")).dt.days
+    key = first["work"].to_numpy().astype(np.int64) * 100_000 + day.to_numpy()
+    end = np.searchsorted(key, key + days, side="left")
+    families = pd.Series(end - np.arange(len(key)), index=first.index)  # first calls in window
+    best = families.groupby(first["work"]).idxmax()
+    best = best[families[best].to_numpy() >= min_families]
+    largest_first = families[best.to_numpy()].sort_values(ascending=False, kind="stable")
+    bounds = np.searchsorted(calls["work"].to_numpy(), np.arange(calls["work"].max() + 2))
+    work = first["work"].to_numpy()
+    found = [_campaign(first.iloc[row:end[row]], calls.iloc[bounds[work[row]]:
+                                                             bounds[work[row] + 1]])
+             for row in largest_first.index]  # a few pieces of work, not rows
+    return _one_campaign_per_call(found)
+
+
+def _calls_about_work(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """School calls about missing work, one row per piece of work each is about, with a
+    ``work`` code (teacher who set it, title)."""
+    c = _school_contacts(tables["contacts"])
+    c = c.loc[c["purpose"].astype("str") == "missing_work",
+              ["student_id", "staff_id", "contact_at"]]
+    c = c.assign(call=np.arange(len(c)))
+    results = tables["results"]
+    # Excused work was not in either when the call was made; it may be excused because of it.
+    not_in = results.loc[results["status"].isin(["missing", "late", "excused"]),
+                         ["student_id", "assignment_id", "status", "submitted_at"]]
+    setter = (tables["enrollments"].dropna(subset=["teacher_id"])
+              .drop_duplicates("class_id").set_index("class_id")["teacher_id"])
+    work = not_in.merge(tables["assignments"][["assignment_id", "class_id", "title", "due_at"]],
+                        on="assignment_id")
+    work = work.assign(teacher_id=work["class_id"].map(setter).fillna(work["class_id"]))
+    pairs = c.merge(work, on="student_id")
+    still_out = pairs["submitted_at"].isna() | (pairs["submitted_at"] > pairs["contact_at"])
+    about = (pairs["due_at"] <= pairs["contact_at"]) & (
+        pairs["due_at"] >= pairs["contact_at"] - pd.Timedelta(days=LOOK_BACK_DAYS))
+    pairs = pairs[still_out & about]
+    own = (pairs["staff_id"] == pairs["teacher_id"]).fillna(False).astype(bool)
+    pairs = pairs[own | ~own.groupby(pairs["call"]).transform("any")]
+    codes = pairs.groupby(["teacher_id", "title"], observed=True, sort=True).ngroup()
+    return pairs.assign(work=codes, day=pairs["contact_at"].dt.normalize())[
+        ["work", "teacher_id", "title", "student_id", "staff_id", "day"]].sort_values(
+        "work", kind="stable")
+
+
+def _campaign(window: pd.DataFrame, calls: pd.DataFrame) -> dict:
+    """One campaign from the first calls of its families (``window``); every staff member
+    who called one of those families about that work (``calls``) in those days counts."""
+    start, end = window["day"].min(), window["day"].max()
+    students = sorted(window["student_id"].unique())
+    mine = calls[calls["student_id"].isin(students) & calls["day"].between(start, end)]
+    staff = sorted(mine["staff_id"].dropna().astype("str").unique())
+    return {"teacher_id": window["teacher_id"].iloc[0], "assignment": window["title"].iloc[0],
+            "staff": "; ".join(staff), "n_staff": len(staff), "start": start, "end": end,
+            "n_families": len(students), "students": students}
+
+
+def _one_campaign_per_call(found: list[dict]) -> pd.DataFrame:
+    """Calls can be about two pieces of work at once (a student missing two of a
+    teacher's assignments): the largest campaign keeps them, and a smaller one that is
+    mostly the same families in overlapping days is the same campaign seen twice."""
+    kept: list[dict] = []
+    for c in found:  # largest first
+        same = [k for k in kept if k["start"] <= c["end"] and c["start"] <= k["end"]
+                and len(set(k["students"]) & set(c["students"])) * 2 > len(c["students"])]
+        if not same:
+            kept.append(c)
+    out = pd.DataFrame(kept, columns=COLUMNS[1:]).sort_values(["start", "teacher_id"],
+                                                              kind="stable")
+    return out.assign(campaign=np.arange(1, len(out) + 1))[COLUMNS].reset_index(drop=True)
+
+
+def results_by_class(tables: dict[str, pd.DataFrame], teachers: list[str] | None = None
                      ) -> pd.DataFrame:
     """Results with their assignment's class, title and due time, indexed by class (built
-    once when several campaigns are examined); only the classes of ``staff`` if given."""
+    once when several campaigns are examined); only the classes of ``teachers`` if given."""
     assignments = tables["assignments"][["assignment_id", "class_id", "title", "due_at"]]
     results = tables["results"]
-    if staff is not None:
+    if teachers is not None:
         e = tables["enrollments"]
-        classes = e.loc[e["teacher_id"].isin(staff), "class_id"].unique()
+        classes = np.union1d(e.loc[e["teacher_id"].isin(teachers), "class_id"].unique(),
+                             np.asarray(teachers, dtype=object))  # work set in a class
         assignments = assignments[assignments["class_id"].isin(classes)]
         results = results[results["assignment_id"].isin(assignments["assignment_id"])]
     return results.merge(assignments, on="assignment_id").set_index("class_id").sort_index()
@@ -49,38 +127,36 @@ def results_by_class(tables: dict[str, pd.DataFrame], staff: list[str] | None = 
 def campaign_hand_in(tables: dict[str, pd.DataFrame], campaign: pd.Series, *,
                      days_after: int = 14, results: pd.DataFrame | None = None
                      ) -> pd.DataFrame:
-    """The cumulative share of students who handed in the assignment the campaign was
-    about, by day since the first call, for contacted students and for students who had
-    also not handed it in but were not contacted.
+    """The cumulative share of students who handed in the campaign's work, by day since
+    the first call, for the students called and for those who had also not handed it in
+    when the calls began but were not called.
 
-    The assignment is the one (by title, across the staff member's sections) due in the
-    14 days before the last call that most contacted students had not handed in.
+    The work is the campaign's title in the classes of the teacher who set it, due in the
+    ``LOOK_BACK_DAYS`` before the first call up to the last.
     """
     results = results_by_class(tables) if results is None else results
-    teaches = tables["enrollments"].loc[
-        tables["enrollments"]["teacher_id"] == campaign["staff_id"], "class_id"].unique()
+    e = tables["enrollments"]
+    classes = set(e.loc[e["teacher_id"] == campaign["teacher_id"], "class_id"]) | {
+        campaign["teacher_id"]}  # work with no teacher is known by its class
     start = campaign["start"]
-    results = results.loc[results.index.intersection(teaches)].reset_index()
-    window = results[(results["due_at"] < campaign["end"] + pd.Timedelta(days=1))
-                     & (results["due_at"] >= start - pd.Timedelta(days=14))]
-    contacted = set(campaign["students"])
-    # Work not handed in when the calls began: missing, or handed in late after that.
-    not_in = window[(window["status"] == "missing")
-                    | ((window["status"] == "late") & (window["submitted_at"] >= start))]
-    target = not_in[not_in["student_id"].isin(contacted)]["title"].value_counts()
-    if target.empty:
+    results = results.loc[results.index.intersection(list(classes))].reset_index()
+    rows = results[(results["title"] == campaign["assignment"])
+                   & (results["due_at"] < campaign["end"] + pd.Timedelta(days=1))
+                   & (results["due_at"] >= start - pd.Timedelta(days=LOOK_BACK_DAYS))]
+    # Not handed in when the calls began: missing, or handed in late after that.
+    rows = rows[(rows["status"] == "missing")
+                | ((rows["status"] == "late") & (rows["submitted_at"] >= start))]
+    if rows.empty:
         return pd.DataFrame()
-    assignment = target.index[0]
-    rows = not_in[not_in["title"] == assignment].assign(
-        contacted=lambda f: f["student_id"].isin(contacted))
+    contacted = rows["student_id"].isin(campaign["students"])
     handed = (rows["submitted_at"].dt.normalize() - start).dt.days
     out = []
     for group, label in ((True, "contacted"), (False, "not contacted")):
-        part = handed[rows["contacted"] == group]
+        part = handed[contacted == group]
         n = len(part)
         for day in range(days_after + 1):
             share = float((part <= day).sum() / n) if n else np.nan
-            out.append({"assignment": assignment, "group": label, "day": day,
+            out.append({"assignment": campaign["assignment"], "group": label, "day": day,
                         "handed_in": int((part <= day).sum()), "n": n,
                         "share_handed_in": share})
     return pd.DataFrame(out)

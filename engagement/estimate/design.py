@@ -38,6 +38,20 @@ ESTIMANDS = {
 }
 
 
+def estimand_label(name: str) -> str:
+    """An estimand's short label, as tables and charts show it; the checks and the
+    broadcast channels (``pretrend_*``, ``broadcast_*``) by what they are about."""
+    if name in ESTIMANDS:
+        return ESTIMANDS[name][1]
+    if name.startswith("pretrend_"):
+        mode = name.removeprefix("pretrend_").removesuffix("_contact")
+        return f"Parallel before? ({mode} contact)"
+    if name.startswith("broadcast_"):
+        channel = name.removeprefix("broadcast_").replace("_", " ")
+        return "Broadcast: " + channel.replace("sis ", "SIS ")
+    return name
+
+
 # Each kind of event is estimated with its own matched design; the three are solved together.
 DESIGNS = {"personal": "att_personal_attempt", "written": "att_written_contact",
            "conference": "att_conference_attended"}

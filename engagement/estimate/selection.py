@@ -41,31 +41,48 @@ def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = No
     return pd.DataFrame(out)
 
 
-def initiator_selection(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
-                        prepared: Prepared | None = None) -> pd.DataFrame:
-    """Baseline completion (the window before the contact) of students whose families
-    reached out themselves, against those the school contacted: selection made visible."""
+def initiator_before_after(tables: dict[str, pd.DataFrame], *,
+                           design: Design | None = None, prepared: Prepared | None = None
+                           ) -> pd.DataFrame:
+    """Completion in the window before and after each contact, for contacts the family
+    started and contacts the school started, and the change, each averaged per student
+    with a t interval: who reaches out, and what follows. Descriptive, no comparison group.
+
+    Before is the work due in the ``window_days`` up to and including the contact day,
+    after the work due in those that follow (as the naive before/after counts them); the
+    change is over students with work due in both.
+    """
     design = design or Design()
     tl = prepared.timeline if prepared is not None else Timeline(
         result_flags(tables["results"], tables["assignments"]), design.timezone)
     contacts = tables["contacts"]
+    w = design.window_days
     out = []
     for initiator in ("parent", "school"):
         c = contacts[contacts["initiator"].astype("str") == initiator]
         keys, _ = _day_keys(tl, c, "contact_at")
         keys = keys[keys >= 0]
-        done, n = tl.window(keys, -design.window_days, 0)
-        per = pd.DataFrame({"student": keys // 100_000, "done": done, "n": n})
-        per = per[per["n"] > 0].groupby("student")[["done", "n"]].sum()
-        mean, low, high = _mean_ci(per["done"] / per["n"], design.confidence)
-        out.append({"initiator": initiator, "estimate": 100 * mean, "ci_low": 100 * low,
-                    "ci_high": 100 * high, "ci_level": design.confidence,
-                    "n_contacts": len(keys), "n_students": len(per),
-                    "method": f"completion of work due in the {design.window_days} days "
-                              "before each contact, averaged per student; t interval",
-                    "caveat": "Families who call the school are often the already-engaged "
-                              "ones: their contacts cannot show what reaching out does."})
-    return pd.DataFrame(out)
+        done_b, n_b = tl.window(keys, 1 - w, 1)
+        done_a, n_a = tl.window(keys, 1, w + 1)
+        per = pd.DataFrame({"student": keys // 100_000, "done_b": done_b, "n_b": n_b,
+                            "done_a": done_a, "n_a": n_a}).groupby("student").sum()
+        before = (per["done_b"] / per["n_b"])[per["n_b"] > 0]
+        after = (per["done_a"] / per["n_a"])[per["n_a"] > 0]
+        change = (after - before).dropna()
+        for period, rates in (("before", before), ("after", after), ("change", change)):
+            mean, low, high = _mean_ci(rates, design.confidence)
+            out.append({"initiator": initiator, "period": period, "estimate": 100 * mean,
+                        "ci_low": 100 * low, "ci_high": 100 * high,
+                        "ci_level": design.confidence, "n_contacts": len(keys),
+                        "n_students": len(rates)})
+    return pd.DataFrame(out).assign(
+        method=f"completion of work due in the {w} days before each contact (the contact "
+               f"day included) and in the {w} days after, averaged per student; the change "
+               "over students with work due in both; t interval",
+        caveat="Descriptive only, no comparison group: families who call the school are "
+               "often the already-engaged ones, and the school calls after a bad stretch, "
+               "so part of what follows its calls is the rebound that follows any bad "
+               "stretch.")
 
 
 PERSONAL_INVITATIONS = set(PERSONAL_CHANNELS) | {"letter", "email", "text", "portal_message"}
