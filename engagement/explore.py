@@ -1,12 +1,13 @@
 """The explorer: the questions a principal asks next (which grade, which class, whom to
 call), answered in Jupyter or as a Voila dashboard.
 
-``explore(dataset)`` returns an ipywidgets app. Choose a school, a grade, a class or a
-teacher, a span of weeks and a kind of contact; the headline figures, completion week by
-week, who was reached, the effect estimates and (for one school) the action list follow
-the choice. Every view goes through the package's one output policy: small groups are
-blanked and said as "fewer than k"; estimates are computed for the selection only when it
-holds enough students, otherwise the view says so.
+``explore(dataset)`` (or a folder: raw, cleaned, or analyze's results) returns an
+ipywidgets app. Choose a school, a grade, a class or a teacher, a span of weeks and a kind
+of contact; the headline figures, completion week by week, who was reached, the effect
+estimates and (for one school) the action list follow the choice. Every view goes
+through the package's one output policy: small groups are blanked and said as "fewer than
+k"; estimates are computed for the selection only when it holds enough students,
+otherwise the view says so.
 
 The computations are plain functions of the tables (``select``, ``headline``,
 ``weekly``, ``reached``, ``estimates``), so the app is a thin layer over what the tests
@@ -22,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from engagement.dataset import Dataset, load
-from engagement.estimate import ESTIMANDS, Design, contact_effects
+from engagement.estimate import Design, contact_effects
+from engagement.estimate.design import estimand_label
 from engagement.metrics import (
     completion_by,
     contact_activity,
@@ -33,10 +35,10 @@ from engagement.metrics import (
 )
 from engagement.privacy import MIN_CELL, check_k, count_text, suppress
 from engagement.publish import protect_counts, shown_reachability
+from engagement.results import is_results
 
 #: Fewer students than this in a selection: no estimate, only the descriptive views.
 MIN_STUDENTS_TO_ESTIMATE = 100
-ESTIMAND_LABELS = {name: label for name, (_, label) in ESTIMANDS.items()}
 MODES = {"any": "every kind of contact", "personal": "calls and meetings",
          "written": "written messages"}
 
@@ -178,11 +180,36 @@ def estimates(tables: dict[str, pd.DataFrame], design: Design | None = None,
 
 
 def explore(data: Dataset | str | Path, *, design: Design | None = None,
-            k: int = MIN_CELL):
-    """The explorer app for a dataset (or a cleaned or raw folder)."""
+            k: int | None = None):
+    """The explorer app for a dataset, a cleaned or raw folder, or a results folder of
+    ``engagement analyze`` (its data read again from the folder its run record names,
+    with the run's settings: the explorer recomputes for each selection)."""
+    if not isinstance(data, Dataset) and is_results(data):
+        data, run_design, run_k = _analysed(Path(data))
+        design, k = design or run_design, k or run_k
+    k = MIN_CELL if k is None else k
     check_k(k)
     dataset = data if isinstance(data, Dataset) else load(data)
     return _App(dataset, design or Design(), k).widget
+
+
+def _analysed(results: Path) -> tuple[Dataset, Design, int]:
+    """The dataset a results folder was computed from, with the run's design and k."""
+    from engagement import manifest
+
+    record = manifest.read(results)
+    folder = Path(record["inputs"]["folder"])
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{results} was analysed from {folder}, which is not here any more: pass the "
+            "cleaned folder (engagement clean EXPORTS --out CLEANED) to explore instead")
+    parameters = record["parameters"]
+    fields = Design.__dataclass_fields__
+    dataset = load(folder)
+    if parameters.get("school"):
+        dataset = dataset.school(str(parameters["school"]))
+    return (dataset, Design(**{f: v for f, v in parameters.items() if f in fields}),
+            int(parameters["k"]))
 
 
 def choices(tables: dict[str, pd.DataFrame], choice: Selection,
@@ -317,7 +344,7 @@ class _App:
             if isinstance(shown, str):
                 display(Markdown(shown))
             else:
-                shown = shown.assign(estimand=shown["estimand"].map(ESTIMAND_LABELS))
+                shown = shown.assign(estimand=shown["estimand"].map(estimand_label))
                 display(Table(shown, {"estimand": "estimate of", "estimate": "points",
                                       "ci_low": "95% CI from", "ci_high": "to",
                                       "n_treated": "contacted", "n_comparison": "comparison"},

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from engagement.estimate.design import ESTIMANDS
+from engagement.estimate.design import ESTIMANDS, estimand_label
 from engagement.metrics import grade_name
 
 # Colours of Okabe & Ito (2008), distinguishable with every common colour-vision
@@ -45,7 +45,6 @@ THEME = {
     "text.parse_math": False,  # a '$' in a school or assignment id is text, not maths
 }
 STATUS_ORDER = ["attended", "rescheduled", "no_show", "cancelled", "declined", "scheduled"]
-ESTIMAND_LABELS = {name: label for name, (_, label) in ESTIMANDS.items()}
 
 
 def _themed(size: tuple[float, float]):
@@ -223,7 +222,7 @@ def effects_by_channel(effects: pd.DataFrame, *, scope: str = "division", ax: Ax
     """The matched estimate for each kind of contact with its interval and n, and the naive
     before/after in grey beneath (``results.effects``)."""
     e = effects[(effects["scope"] == scope) & (effects["subgroup"] == "all")]
-    e = e.set_index("estimand").reindex(list(ESTIMAND_LABELS)).dropna(subset=["method"])
+    e = e.set_index("estimand").reindex(list(ESTIMANDS)).dropna(subset=["method"])
     y = np.arange(len(e))[::-1]
     for yi, (name, row) in zip(y, e.iterrows(), strict=True):
         naive = name.startswith("naive")
@@ -240,7 +239,7 @@ def effects_by_channel(effects: pd.DataFrame, *, scope: str = "division", ax: Ax
                     (row["ci_high"], yi), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [ESTIMAND_LABELS[n] for n in e.index])
+    ax.set_yticks(y, [estimand_label(n) for n in e.index])
     level = f"{e['ci_level'].dropna().iloc[0]:.0%}" if e["ci_level"].notna().any() else "95%"
     ax.set_xlabel(f"difference in work completed, percentage points ({level} interval)")
     ax.set_title("How completion changed after each kind of contact")
@@ -355,7 +354,7 @@ def forest(by_school: pd.DataFrame, *, estimand: str = "att_personal_contact",
     ax.set_yticks(y, [f"school {s}" for s in schools["scope"]] + [label])
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("percentage points (95% interval)")
-    ax.set_title(f"{ESTIMAND_LABELS.get(estimand, estimand)}, school by school")
+    ax.set_title(f"{estimand_label(estimand)}, school by school")
     ax.margins(x=0.2)
     _footnote(ax, "Random-effects (DerSimonian-Laird) pooling. Schools are not ranked.")
     return ax

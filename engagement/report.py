@@ -23,6 +23,7 @@ from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
 from engagement.privacy import MIN_CELL, check_k, live_markup
+from engagement.results import is_results
 
 TEMPLATE = Path(__file__).with_name("report_template.ipynb")
 STYLE = """
@@ -88,12 +89,6 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>\n")
-
-
-def is_results(folder: str | Path) -> bool:
-    """A folder ``engagement analyze`` wrote (effects.csv and its run record)."""
-    folder = Path(folder)
-    return (folder / "effects.csv").is_file() and (folder / "manifest.json").is_file()
 
 
 def analyze_into(data_dir: str | Path, out_dir: str | Path, *, k: int = MIN_CELL,

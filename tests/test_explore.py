@@ -97,6 +97,28 @@ def test_the_app_builds_with_every_tab(sample_dataset):
         "Overview", "Who was reached", "Estimates", "Whom to call"]
 
 
+def test_a_results_folder_is_explored_on_the_data_and_settings_it_was_run_with(tmp_path):
+    from engagement import manifest
+    from engagement.explore import _analysed
+    from tests.conftest import SAMPLE
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "effects.csv").write_text("estimand\n", encoding="utf-8")
+    manifest.write(results, manifest.build(SAMPLE, command="analyze", parameters={
+        "window_days": 28, "seed": 3, "k": 12, "school": "101"}))
+    dataset, design, k = _analysed(results)
+    assert set(dataset.students["school_id"].astype(str)) == {"101"}
+    assert (design.window_days, design.seed, k) == (28, 3, 12)
+    assert explore(results).children  # the app builds from the folder
+
+    record = manifest.read(results)
+    record["inputs"]["folder"] = str(tmp_path / "gone")
+    manifest.write(results, record)
+    with pytest.raises(FileNotFoundError, match="pass the cleaned folder"):
+        explore(results)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
