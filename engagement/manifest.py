@@ -77,6 +77,12 @@ def build(data_dir: str | Path, *, command: str, parameters: dict, report=None,
     return manifest
 
 
+def is_results(folder: str | Path) -> bool:
+    """A folder ``engagement analyze`` wrote (effects.csv and its run record)."""
+    folder = Path(folder)
+    return (folder / "effects.csv").is_file() and (folder / NAME).is_file()
+
+
 def write(out_dir: str | Path, manifest: dict) -> Path:
     path = Path(out_dir) / NAME
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 from tqdm.auto import tqdm
 
+from engagement.manifest import is_results
 from engagement.privacy import MIN_CELL, check_k, live_markup
-from engagement.results import is_results
 
 TEMPLATE = Path(__file__).with_name("report_template.ipynb")
 STYLE = """

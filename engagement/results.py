@@ -203,12 +203,6 @@ FRAMES = ("effects", "effects_by_school", "event_study", "pretrend", "completion
           "broadcasts", "dose_response", "initiator", "invitations", "conference_outcomes",
           "conference_formats", "campaigns", "campaign_hand_in", "data_summary", "cleaning",
           "quarantine_reasons")
-def is_results(folder: str | Path) -> bool:
-    """A folder ``engagement analyze`` wrote (effects.csv and its run record)."""
-    folder = Path(folder)
-    return (folder / "effects.csv").is_file() and (folder / "manifest.json").is_file()
-
-
 #: Columns read back as dates (a week's Monday) or times (a campaign's first call).
 DATES = ("week",)
 TIMES = ("start", "end")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engagement.explore import (
+from engagement.explorer import (
     MIN_STUDENTS_TO_ESTIMATE,
     Selection,
     choices,
@@ -99,7 +99,7 @@ def test_the_app_builds_with_every_tab(sample_dataset):
 
 def test_a_results_folder_is_explored_on_the_data_and_settings_it_was_run_with(tmp_path):
     from engagement import manifest
-    from engagement.explore import _analysed
+    from engagement.explorer import _analysed
     from tests.conftest import SAMPLE
 
     results = tmp_path / "results"

@@ -25,6 +25,7 @@ import pandas as pd
 from engagement.dataset import Dataset, load
 from engagement.estimate import Design, contact_effects
 from engagement.estimate.design import estimand_label
+from engagement.manifest import is_results
 from engagement.metrics import (
     completion_by,
     contact_activity,
@@ -35,7 +36,6 @@ from engagement.metrics import (
 )
 from engagement.privacy import MIN_CELL, check_k, count_text, suppress
 from engagement.publish import protect_counts, shown_reachability
-from engagement.results import is_results
 
 #: Fewer students than this in a selection: no estimate, only the descriptive views.
 MIN_STUDENTS_TO_ESTIMATE = 100
