@@ -19,7 +19,8 @@ from engagement.vocabulary import SPELLINGS, normalise_spelling
 _SLASHED = r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{2}|\d{4})(?:[ T]+(?P<time>.+))?$"
 _ISO = (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]+(?P<time>[^Zz+]+?))?"
         r"(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?$")
-_WORDY = (r"^(?:(?P<d1>\d{1,2})[ -](?P<mon1>[A-Za-zéû]{3,9})\.?,?[ -](?P<y1>\d{4})"
+# "7 Sep 2025", "7-Sep-25" (a spreadsheet's d-mmm-yy), "Sep 7, 2025".
+_WORDY = (r"^(?:(?P<d1>\d{1,2})[ -](?P<mon1>[A-Za-zéû]{3,9})\.?,?[ -](?P<y1>\d{4}|\d{2})"
           r"|(?P<mon2>[A-Za-zéû]{3,9})\.? (?P<d2>\d{1,2}),? (?P<y2>\d{4}))(?:[ T]+(?P<time>.+))?$")
 _SERIAL = r"^(?P<serial>\d{4,6}(?:\.\d+)?)$"
 _TIME = (r"^(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?(?:\.\d+)?\s*"
@@ -209,8 +210,12 @@ def _parse_distinct(text: pd.Series, rows: np.ndarray, *, timezone, column, file
         month = month.fillna(mon.str[:3].map(MONTHS))
         secs_w, bad_w = _time_of_day(wd["time"])
         bad_time = bad_time | (is_wordy & bad_w)
-        naive = naive.where(~is_wordy, _assemble(wd["y1"].fillna(wd["y2"]), month,
-                                                  wd["d1"].fillna(wd["d2"]), secs_w))
+        year = _year(wd["y1"].fillna(wd["y2"]), year_pivot)
+        naive = naive.where(~is_wordy, _assemble(year, month, wd["d1"].fillna(wd["d2"]),
+                                                  secs_w))
+        two_digit = is_wordy & (wd["y1"].str.len() == 2).fillna(False)
+        if two_digit.any():
+            fixes["two_digit_years"] = fixes.get("two_digit_years", 0) + count(two_digit)
 
     serial = pd.to_numeric(_extract(text, _SERIAL)["serial"], errors="coerce")
     is_serial = present & ~is_iso & ~is_slashed & ~is_wordy & serial.between(1, 2_958_465)

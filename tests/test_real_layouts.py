@@ -233,10 +233,49 @@ def test_clever_roster_with_bare_carriage_returns():
     assert set(dataset.report.skipped) == {"schools.csv", "teachers.csv"}
 
 
+def test_google_classroom_grades_download():
+    dataset = clean_folder(REAL.parent / "layouts" / "classroom")
+    assert balanced(dataset)
+    file = "Python-101-grades.csv"
+    # Four students; the Date and Points lines are set aside as not students.
+    assert kept(dataset, file, "students") == 4
+    assert set(dataset.students["student_id"]) == {
+        "ada.abara@example.org", "ben.bello@example.org", "cy.chen@example.org",
+        "dee@example.org"}  # an email is an id, whatever its case
+    a = dataset.assignments.set_index("title")
+    assert a.loc["Lab 1", "due_at"] == pd.Timestamp("2025-09-07", tz="America/Edmonton")
+    assert pd.isna(a.loc["Quiz 1 (Syllabus)", "due_at"])  # no date given
+    assert a.loc["Quiz 1 (Syllabus)", "points_possible"] == 7
+    results = dataset.results.merge(dataset.assignments, on="assignment_id").set_index(
+        ["student_id", "title"])
+    assert results.loc[("ben.bello@example.org", "Lab 1"), "status"] == "pending"
+    assert results.loc[("ada.abara@example.org", "Lab 2 (Variables and Data Types)"),
+                       "score"] == 9
+    why = dataset.quarantine.groupby("reason").size()
+    assert why["the export's date line, not a student"] == 5  # 4 results, 1 student
+    assert why["a score more than 3 times the points possible"] == 1  # 100 of 10
+
+
+def test_schoology_gradebook_as_csv():
+    dataset = clean_folder(REAL.parent / "layouts" / "schoology")
+    assert balanced(dataset)
+    a = dataset.assignments.set_index("title")
+    assert list(a.index) == ["Express Exercises", "Objects Exercise", "Unit test"]
+    assert a.loc["Objects Exercise", "points_possible"] == 20
+    assert a.loc["Objects Exercise", "category"] == "Homework"
+    results = dataset.results.merge(dataset.assignments, on="assignment_id").set_index(
+        ["student_id", "title"])
+    # The school's id when given, else the Schoology username.
+    assert results.loc[("1001", "Objects Exercise"), "status"] == "missing"
+    assert results.loc[("1004", "Objects Exercise"), "status"] == "excused"
+    assert results.loc[("bbello", "Unit test"), "status"] == "pending"
+    assert dataset.quarantine["reason"].str.startswith("N/A: Schoology").sum() == 1
+
+
 def test_inspect_explains_every_file_of_every_real_folder():
     """Each file of each real folder: the reader that takes it, or why none does."""
     folders = [d for d in sorted(REAL.iterdir()) if d.is_dir()]
-    folders.append(REAL.parent / "layouts" / "clever")
+    folders += [REAL.parent / "layouts" / name for name in ("clever", "classroom", "schoology")]
     for folder in folders:
         frame = inspect_folder(folder)
         files = {p.relative_to(folder).as_posix() for p in folder.rglob("*")

@@ -12,6 +12,7 @@ from engagement.io import (
     aspen,
     blackboard,
     canvas,
+    classroom,
     clever,
     d2l,
     edfi,
@@ -21,6 +22,7 @@ from engagement.io import (
     moodle,
     oneroster,
     powerschool,
+    schoology,
     sds,
 )
 from engagement.io.format import Bundle, Format, head_of
@@ -31,6 +33,8 @@ FORMATS: tuple[Format, ...] = (
     d2l.FORMAT,
     blackboard.FORMAT,
     gradescope.FORMAT,
+    classroom.FORMAT,
+    schoology.FORMAT,
     aspen.STUDENTS,
     aspen.SECTIONS,
     aspen.EDUCATORS,

@@ -29,7 +29,8 @@ class Gradebook:
     the work was not set for that student, with the reason. ``cells``: more per-cell
     columns, by canonical name (``submitted_at``, ``status``), each a frame of the
     assignments' columns in the order of ``columns`` (a status given there wins over
-    the score cell's word)."""
+    the score cell's word). ``due``: each assignment's due date as written, when the
+    export gives it."""
 
     frame: pd.DataFrame
     kind: str
@@ -45,6 +46,7 @@ class Gradebook:
     categories: list[str | None] | None = None
     not_assigned: dict[str, str] = field(default_factory=dict)
     cells: dict[str, pd.DataFrame] = field(default_factory=dict)
+    due: list[str | None] | None = None
 
 
 def class_ids(class_id: str | None, titles: list[str]) -> list[str]:
@@ -137,4 +139,6 @@ def _assignments(book: Gradebook, file: str) -> Reading:
         "category": pd.Series(book.categories or [None] * len(index), index=index,
                               dtype="str"),
         "points_possible": pd.Series(book.points, index=index, dtype="str").str.strip(),
+        **({"due_at": pd.Series(book.due, index=index, dtype="str").str.strip()}
+           if book.due is not None else {}),
     })
