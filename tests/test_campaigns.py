@@ -122,3 +122,22 @@ def test_pages_shared_beyond_the_school_name_no_caller(sample_results):
     assert text.startswith("A phone campaign: a staff member contacted 24 families about "
                            "'Science Fair Project' between 05 Feb and 09 Feb 2026.")
     assert "T0022" not in text
+
+
+def test_the_largest_of_several_campaigns_is_said_with_its_callers():
+    from engagement.results import _campaign_sentence
+
+    day = pd.Timestamp("2025-02-03", tz="America/Edmonton")
+    campaigns = pd.DataFrame({
+        "campaign": [1, 2], "teacher_id": ["T-1", "T-2"], "assignment": ["Essay", "Lab 4"],
+        "staff": ["P-1; T-1", "T-2"], "n_staff": [2, 1], "start": [day, day],
+        "end": [day + pd.Timedelta(days=4)] * 2, "n_families": [31, 12]})
+    curve = pd.DataFrame(columns=["campaign", "group", "day", "handed_in", "n",
+                                  "share_handed_in", "suppressed", "assignment"])
+    named = _campaign_sentence(campaigns, curve, 10, staff=True)
+    assert named.startswith("2 phone campaigns (10 or more families called about the same "
+                            "piece of work within a week); the largest: staff member T-1, "
+                            "who set the work, with P-1 contacted 31 families about 'Essay'")
+    unnamed = _campaign_sentence(campaigns, curve, 10, staff=False)
+    assert "the largest: 2 staff members contacted 31 families" in unnamed
+    assert "T-1" not in unnamed and "P-1" not in unnamed
