@@ -125,7 +125,7 @@ def test_pages_shared_beyond_the_school_name_no_caller(sample_results):
 
 
 def test_the_largest_of_several_campaigns_is_said_with_its_callers():
-    from engagement.results import _campaign_sentence
+    from engagement.sentences import _campaign_sentence
 
     day = pd.Timestamp("2025-02-03", tz="America/Edmonton")
     campaigns = pd.DataFrame({
