@@ -149,7 +149,11 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         worlds=("seed", "size"), not_estimable=("estimable", lambda s: 1 - s.mean()),
         failed=("failed", "sum"), truth=("truth", "mean"))
     out = out.join(est.agg(coverage=("covered", "mean"), found=("found", "mean"),
-                           bias=("bias", "mean"), width=("width", "mean")))
+                           bias=("bias", "mean"), width=("width", "mean"),
+                           error_sd=("bias", "std")))
+    # The errors' spread between worlds over the standard error the intervals state
+    # (a 95% interval is 3.92 of them wide): above 1, the intervals are too narrow.
+    out["spread_ratio"] = out["error_sd"] / (out["width"] / 3.92)
     return out.reset_index()
 
 
@@ -166,14 +170,14 @@ def markdown(summary: pd.DataFrame, header: list[str]) -> str:
     lines = header + [
         "",
         "| cell | estimand | worlds | not estimable | coverage | found (CI excludes 0) "
-        "| mean truth (pts) | mean bias (pts) | mean CI width (pts) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| mean truth (pts) | mean bias (pts) | mean CI width (pts) | error SD / stated SE |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in summary.itertuples():
         failed = f" ({r.failed} failed)" if r.failed else ""
         lines.append(f"| {r.cell} | {r.estimand} | {r.worlds} | {pct(r.not_estimable)}{failed} "
                      f"| {pct(r.coverage)} | {pct(r.found)} | {num(r.truth)} | {pts(r.bias)} "
-                     f"| {num(r.width)} |")
+                     f"| {num(r.width)} | {num(r.spread_ratio)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,12 +8,14 @@ The default run checks a few small worlds; ``-m slow`` runs the grid (40 worlds 
 Measured before this design (the difference-in-differences matched on counts of misses),
 on 8 null and 8 effect worlds of ``division_sim`` (2,000 students): an effect of personal
 contact "found" in 5 of 8 null worlds (mean +1.0 point); everyone-called worlds reported
-+0.9 to +2.1 points. With the comparison of decisions (engagement/estimate), on the same
-worlds: a call attempted "found" in 1 of 8 null worlds (mean +0.2), covered in 7 of 8
-effect worlds (bias +0.4 points); a written message found in 2 of 8 null worlds, covered
-in 8 of 8; everyone-called not estimable in 4 of 4. Those intervals are narrower than the
-spread of the estimates between worlds (about 1.3 times): a shortfall left open. The
-grid's figures (our generator, 40 worlds a cell) are in benchmarks/GRID.md.
++0.9 to +2.1 points. With the comparison of decisions (engagement/estimate), on 40 worlds
+of each scenario (1,200 students, ``benchmarks/independent.py``, figures in
+benchmarks/INDEPENDENT.md): each contact estimate found in 5% of null worlds, with
+intervals as wide as the estimates' own noise; covered in 95% of effect worlds with a bias
+under 0.3 points (the figure per family reached excepted: +1.4, since that simulator gives
+an unanswered call some effect, the bound its caveat states); everyone-called not
+estimable in 40 of 40. The grid's figures (our generator, 40 worlds a cell) are in
+benchmarks/GRID.md.
 """
 
 import shutil
