@@ -26,7 +26,9 @@ setting of the sample generator's contact mechanisms (``SampleConfig``, see
 setting, not by their luck. Each world is estimated with
 ``contact_effects(canonical_tables(world), design=Design(n_boot=200))`` and each
 estimand's division-wide estimate (subgroup ``all``) is compared with the planted truth,
-``world.truth[estimand]["realised_per_event"]`` (None counts as 0), in percentage points.
+``world.truth[estimand]["realised_per_decision"]`` for the decisions (attempts and written
+messages: per fresh decision about missing work, see ``_decisions`` in the generator),
+``realised_per_event`` for the others (None counts as 0), in percentage points.
 
 Writes ``GRID.md`` (a table per cell and estimand) and ``grid.csv`` (one row per world and
 estimand) into ``--out`` (this folder by default). Two processes (``--processes``).
@@ -114,7 +116,8 @@ def run_world(task: tuple[str, str, int, int]) -> list[dict]:
     seconds = time.perf_counter() - start
     out = []
     for estimand in ESTIMANDS:
-        truth = world.truth.get(estimand, {}).get("realised_per_event")
+        planted = world.truth.get(estimand, {})
+        truth = planted.get("realised_per_decision", planted.get("realised_per_event"))
         row = table[(table["estimand"] == estimand) & (table["subgroup"] == "all")
                     & (table["scope"] == "division")]
         found = not row.empty
@@ -237,7 +240,9 @@ def main(argv: list[str] | None = None) -> None:
             for m, s in MECHANISMS.items() if m in {m for _, m in cells}) + ".",
         "",
         "Division-wide estimates (subgroup `all`) against the truth "
-        "`realised_per_event` (None = 0), in percentage points. Coverage: the truth inside "
+        "`realised_per_decision` for attempts and written messages (per fresh decision "
+        "about missing work: no school contact in the 28 days before), `realised_per_event` "
+        "for the others (None = 0), in percentage points. Coverage: the truth inside "
         "[ci_low, ci_high]; found: the interval excludes 0; coverage, found, bias and width "
         "are over the worlds with an estimate, not estimable counts the others (runs that "
         "failed included, shown in brackets). Per-world rows: `grid.csv`.",

@@ -17,6 +17,13 @@ TRUTH = json.loads((SAMPLE / "ground_truth.json").read_text(encoding="utf-8"))
 FAST = Design(n_boot=200)
 
 
+def _truth(estimand: str) -> float:
+    """The planted effect an estimate aims at: per decision for the comparisons of
+    decisions (a fresh attempt or message about missing work), else per event."""
+    planted = TRUTH[estimand]
+    return planted.get("realised_per_decision", planted["realised_per_event"])
+
+
 @pytest.fixture(scope="module")
 def sample_tables():
     return clean_folder(SAMPLE).tables
@@ -35,7 +42,7 @@ def _row(table, estimand, subgroup="all"):
                                       "att_written_contact", "att_conference_attended"])
 def test_planted_effects_lie_inside_their_confidence_intervals(sample_effects, estimand):
     row = _row(sample_effects, estimand)
-    truth = 100 * TRUTH[estimand]["realised_per_event"]
+    truth = 100 * _truth(estimand)
     assert row["ci_low"] <= truth <= row["ci_high"], (row["estimate"], truth)
     assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
     assert row["n_treated"] > 500 and row["n_comparison"] > 300
@@ -61,9 +68,10 @@ def test_heterogeneity_by_baseline_completion(sample_effects):
     below = _row(sample_effects, "att_personal_attempt", "baseline below median")
     above = _row(sample_effects, "att_personal_attempt", "baseline above median")
     # Splitting can leave a few treated events without a comparison in their half (the
-    # cells are fine: the teacher's view of the record, week and longer-run completion).
+    # cells are fine: the teacher's view of the record and its timing, week and longer-run
+    # completion; 5.5% of contacted students on the sample).
     total = _row(sample_effects, "att_personal_attempt")["n_treated"]
-    assert 0.95 * total <= below["n_treated"] + above["n_treated"] <= total
+    assert 0.9 * total <= below["n_treated"] + above["n_treated"] <= total
     assert below["ci_low"] < below["estimate"] < below["ci_high"]
 
 
@@ -74,7 +82,7 @@ def test_counting_later_contacts_and_removing_their_share_recovers_the_effect(sa
     prepared = Prepared(sample_tables, FAST)
     fit = _Fit({k: prepared.rows(k) for k in DESIGNS}, FAST, np.random.default_rng(0))
     personal = fit.result("personal")
-    truth = TRUTH["att_personal_attempt"]["realised_per_event"]
+    truth = _truth("att_personal_attempt")
     low, high = np.nanpercentile(personal["att_b"], [2.5, 97.5])
     assert low <= truth <= high
     assert personal["contrast"] < personal["att"] - 0.005  # half a point or more short
@@ -217,5 +225,5 @@ def test_a_rare_kind_is_held_not_solved_and_spoils_no_resample(sample_tables):
         "reason": "fewer than 10 contacted students with a comparison: too few to estimate"}
     personal = fit.result("personal")
     assert np.isfinite(personal["att_b"]).all()
-    truth = TRUTH["att_personal_attempt"]["realised_per_event"]
+    truth = _truth("att_personal_attempt")
     assert abs(personal["att"] - truth) < 0.02

@@ -54,8 +54,8 @@ def test_planted_effects_are_covered_with_every_mechanism():
     covered = (rows["ci_low"] <= rows["truth"]) & (rows["truth"] <= rows["ci_high"])
     for estimand in CONTACTS:
         assert covered[rows["estimand"] == estimand].sum() >= 3, estimand
-    # Conferences cover less often than they should (87-93% on the grid): a known
-    # shortfall, held here at no worse than half.
+    # Conferences cover a little less often than they should (90-98% on the grid): a
+    # shortfall within the noise of 40 worlds, held here at no worse than half.
     assert covered[rows["estimand"] == "att_conference_attended"].sum() >= 2
 
 
@@ -108,9 +108,14 @@ def test_the_grid_is_honest_in_every_cell():
                 assert r["not_estimable"] >= 0.95, (cell, estimand)
             continue
         assert r["not_estimable"] <= 0.05, (cell, estimand)
-        # Contacts: nominal. Conferences: a known shortfall (87-93% coverage), held there.
+        # Contacts: nominal. Conferences: a little short (90-98% coverage), held there.
         nominal = estimand in CONTACTS
         if cell.startswith("null"):
             assert r["found"] <= (0.08 if nominal else 0.13), (cell, estimand, r["found"])
         else:
             assert r["coverage"] >= (0.9 if nominal else 0.85), (cell, estimand, r["coverage"])
+            # Against the truth per decision, the decisions' bias stays under half a point
+            # (0.41 at worst, dips of varying depth; it was 0.88 before they were matched
+            # on when the misses fell and compared with the truth of what they estimate).
+            if estimand in ("att_personal_attempt", "att_written_contact"):
+                assert abs(r["bias"]) <= 0.5, (cell, estimand, r["bias"])

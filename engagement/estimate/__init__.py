@@ -15,9 +15,11 @@ at the school made a contact (``panel``).
   engaged it is, which also drives completion: reaching is selection.
 - *Comparison*: students of the same school not contacted that day, with the same record
   in that teacher's classes (missed in the last 7 days, completion over 14 days, missed
-  among the last three, a missed test or project), in the same week, with the same
-  longer-run completion. The record is the teacher's view, not the student's overall
-  count: what the teacher saw is what decided the call.
+  among the last three, a missed test or project, and whether something was missed in the
+  last 3 days), in the same week, with the same longer-run completion. The record is the
+  teacher's view, not the student's overall count: what the teacher saw is what decided
+  the call. The last 3 days place the call in the dip: contacts follow a fresh miss, and
+  a student whose misses are a week old is further into their rebound.
 - *Fresh*: both groups had no school attempt with the family in the ``hold_days`` before.
   A teacher who has just called or decided not to does not reconsider for some weeks, so
   students with a recent contact are neither candidates nor carriers of no effect.

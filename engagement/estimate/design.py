@@ -97,8 +97,9 @@ DECISION_METHOD = (
     "behind in that teacher's classes, against students of the same school not contacted "
     "that day, fresh like them (no school attempt with the family in the {h} days before), "
     "with the same record in that teacher's classes (missed in the last 7 days, completion "
-    "over 14 days, missed among the last three, a missed test or project), the same week "
-    "and the same longer-run completion; completion of work due in the {w} days after, "
+    "over 14 days, missed among the last three, a missed test or project, a miss in the "
+    "last 3 days), the same week and the same longer-run completion; completion of work "
+    "due in the {w} days after, "
     "adjusted for completion in the weeks before (not the change: a dip passes whatever is "
     "done); ")
 

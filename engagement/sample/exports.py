@@ -568,7 +568,10 @@ def write_ground_truth(div: Division, defects: dict, out: Path) -> None:
                  "the mean, over events (contacts, attended conferences), of that difference "
                  "on the student's work due in the window after: what an estimate per contact "
                  "aims at. The two differ because the clipping binds for students doing well "
-                 "anyway. Personal contacts count only when the family was reached.",
+                 "anyway. Personal contacts count only when the family was reached. "
+                 "'realised_per_decision' (attempts and written messages) is the same per "
+                 "decision: a school contact about missing work with no school contact of "
+                 "the student in the 28 days before, what a comparison of decisions aims at.",
         "config": div.config.to_dict(),
         **div.truth,
         "files": defects,

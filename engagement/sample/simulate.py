@@ -746,6 +746,25 @@ def _per_event(res, observed, realised, events, window: int) -> float | None:
     return float(np.mean((effect[hi] - effect[lo])[seen] / n[seen])) if seen.any() else None
 
 
+# A decision is a school attempt about missing work with no school contact of the student
+# in this many days before: what the estimate's comparison of fresh decisions counts
+# (``Design.hold_days``).
+DECISION_HOLD_DAYS = 28
+
+
+def _decisions(contacts: pd.DataFrame) -> pd.DataFrame:
+    """The school's contacts about missing work that follow no school contact of the
+    student in the ``DECISION_HOLD_DAYS`` before. Counted per event, every attempt
+    would count again the effect of an earlier call still acting (the effect does not add
+    up), and calls about other things reach students doing well, for whom the cap at 100%
+    binds: neither is what a comparison of decisions about falling behind aims at."""
+    school = contacts[contacts["initiator"] == "school"]
+    keys = np.sort(school["stu"].to_numpy().astype(np.int64) * DAY + school["day"].to_numpy())
+    mine = school["stu"].to_numpy().astype(np.int64) * DAY + school["day"].to_numpy()
+    earlier = np.searchsorted(keys, mine) - np.searchsorted(keys, mine - DECISION_HOLD_DAYS)
+    return school[(earlier == 0) & (school["purpose"] == "missing_work").to_numpy()]
+
+
 def _truth(config, res, results, p0, p_final, active, size, contacts, conferences,
            campaign) -> dict:
     observed = (results["status"] != "excused").to_numpy()
@@ -755,6 +774,7 @@ def _truth(config, res, results, p0, p_final, active, size, contacts, conference
     events = {"personal_contact": school[(school["mode"] == "personal") & reached],
               "written_contact": school[school["mode"] == "written"],
               "conference_attended": conferences[conferences["status"] == "attended"]}
+    decisions = _decisions(contacts)
     for name, effect in size.items():
         if name == "personal_unreached":  # part of the attempt's effect, below
             continue
@@ -767,6 +787,9 @@ def _truth(config, res, results, p0, p_final, active, size, contacts, conference
             "realised_att": float(realised[treated].mean()) if treated.any() else None,
             "realised_per_event": _per_event(res, observed, realised, events.get(name),
                                              config.effects.window_days),
+            **({"realised_per_decision": _per_event(
+                res, observed, realised, decisions[decisions["mode"] == "written"],
+                config.effects.window_days)} if name == "written_contact" else {}),
             "treated_results": int(treated.sum()),
             "treated_students": int(np.unique(res["stu"].to_numpy()[treated]).size),
         }
@@ -783,6 +806,9 @@ def _truth(config, res, results, p0, p_final, active, size, contacts, conference
         "planted_effect": personal["planted_effect"],
         "realised_per_event": _per_event(res, observed, realised, attempts,
                                          config.effects.window_days),
+        "realised_per_decision": _per_event(res, observed, realised,
+                                            decisions[decisions["mode"] == "personal"],
+                                            config.effects.window_days),
         "attempts": int(len(attempts)),
     }
     school = contacts[(contacts["initiator"] == "school") & (contacts["mode"] == "personal")
