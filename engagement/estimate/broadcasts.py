@@ -56,9 +56,16 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
     compare, and that channel is reported as not estimable.
     """
     design = design or Design()
-    rng = np.random.default_rng(design.seed + 3)
     weeks = _school_weeks(tables, design, prepared) if weeks is None else weeks
-    b = tables["broadcasts"]
+    return effect_table(broadcast_rows(tables["broadcasts"], weeks, design, scope))
+
+
+def broadcast_rows(broadcasts: pd.DataFrame, weeks: pd.DataFrame, design: Design,
+                   scope: str) -> list[dict]:
+    """``broadcast_association``'s rows, one per channel (a frame is made once, for all
+    the rows of an analysis: checking one per school costs more than the estimates)."""
+    rng = np.random.default_rng(design.seed + 3)
+    b = broadcasts
     sent = b.assign(week=week_start(b["sent_at"], design.timezone)
                     + pd.Timedelta(days=7))  # the week after it went out
     out = []
@@ -97,7 +104,7 @@ def broadcast_association(tables: dict[str, pd.DataFrame], *, design: Design | N
                               f"{channel} went out, minus weeks after none, within each "
                               "school (weeks as units, bootstrap over school-weeks)",
                     "caveat": BROADCAST_CAVEAT})
-    return effect_table(out)
+    return out
 
 
 def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None = None,
@@ -109,8 +116,13 @@ def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None =
     few weeks without them, and the few there are (after holidays) are not comparable.
     """
     design = design or Design()
-    b = tables["broadcasts"]
     weeks = _school_weeks(tables, design) if weeks is None else weeks
+    return effect_table(occasional_broadcast_rows(tables["broadcasts"], weeks, design, scope))
+
+
+def occasional_broadcast_rows(b: pd.DataFrame, weeks: pd.DataFrame, design: Design,
+                              scope: str) -> list[dict]:
+    """``broadcast_effect``'s row, from the broadcasts and the school weeks."""
     n_weeks = max(1, weeks.groupby("school_id").size().mean())
     week = week_start(b["sent_at"], design.timezone)
     share = (b.assign(week=week).drop_duplicates(["school_id", "channel", "week"])
@@ -118,10 +130,9 @@ def broadcast_effect(tables: dict[str, pd.DataFrame], *, design: Design | None =
              .groupby("channel", observed=True).mean() / n_weeks)
     occasional = share[share < 0.5].index
     if len(occasional) == 0:
-        return effect_table([_not_estimable(
+        return [_not_estimable(
             "att_broadcast", scope, design, "every broadcast channel goes out in most weeks: "
-            "too few weeks without one to compare")])
+            "too few weeks without one to compare")]
     merged = b[b["channel"].isin(occasional)].assign(channel="occasional broadcast")
-    table = broadcast_association({**tables, "broadcasts": merged}, design=design, scope=scope,
-                                  weeks=weeks)
-    return table.assign(estimand="att_broadcast")
+    return [{**row, "estimand": "att_broadcast"}
+            for row in broadcast_rows(merged, weeks, design, scope)]

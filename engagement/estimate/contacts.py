@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engagement.estimate.broadcasts import _school_weeks, broadcast_effect
+from engagement.estimate.broadcasts import _school_weeks, occasional_broadcast_rows
 from engagement.estimate.design import (
     AFTER,
     CAVEAT,
@@ -241,7 +241,7 @@ class _Fit:
 
 
 def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
-                   held: dict[str, float] | None = None) -> tuple[pd.DataFrame, dict]:
+                   held: dict[str, float] | None = None) -> tuple[list[dict], dict]:
     """The three designs of one scope, estimated together: each kind of event, reached
     personal contacts, the naive before/after of personal contacts (from ``rows["first"]``,
     each student's first reached contact) and contacts by baseline (below / above the
@@ -275,7 +275,7 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
                 out.append(_row(estimand, scope, fit.result(kind, part), design,
                                 subgroup=label, method=method, caveat=CAVEAT[kind]))
     effects = {k: float(v) for k, v in zip(fit.kinds, fit.effect, strict=True)}
-    return effect_table(out), effects
+    return out, effects
 
 
 def _per_reached(result: dict, confidence: float) -> dict:
@@ -313,7 +313,8 @@ def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = 
     design = design or Design()
     prepared = Prepared(tables, design)
     rows = {k: prepared.rows(k) for k in DESIGNS}
-    return _effects_table({**rows, "first": prepared.first_contacts()}, design, scope)[0]
+    return effect_table(_effects_table({**rows, "first": prepared.first_contacts()}, design,
+                                       scope)[0])
 
 
 def _wwc_band(sd: float) -> str:
@@ -352,7 +353,7 @@ def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
     ones are used: students and broadcasts."""
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
     division, held = _effects_table(rows, design, "division")
-    parts = [division, broadcast_effect(tables, design=design, weeks=weeks)]
+    out = division + occasional_broadcast_rows(tables["broadcasts"], weeks, design, "division")
     # Split every table by school once (filtering per school would cost schools x rows).
     frames = {**rows, "weeks": weeks, "broadcasts": tables["broadcasts"]}
     by_school = {name: dict(tuple(frame.groupby(frame["school_id"].astype("str"), sort=False)))
@@ -362,9 +363,7 @@ def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
         return by_school[name].get(school, frames[name].iloc[:0])
 
     for school in schools:
-        scoped = {**tables, "broadcasts": mine("broadcasts", school)}
-        parts += [_effects_table({k: mine(k, school) for k in rows}, design, school,
-                                 held)[0],
-                  broadcast_effect(scoped, design=design, scope=school,
-                                   weeks=mine("weeks", school))]
-    return pd.concat(parts, ignore_index=True)
+        out += _effects_table({k: mine(k, school) for k in rows}, design, school, held)[0]
+        out += occasional_broadcast_rows(mine("broadcasts", school), mine("weeks", school),
+                                         design, school)
+    return effect_table(out)
