@@ -99,9 +99,8 @@ DECISION_METHOD = (
     "with the same record in that teacher's classes (missed in the last 7 days, completion "
     "over 14 days, missed among the last three, a missed test or project, a miss in the "
     "last 3 days), the same week and the same longer-run completion; completion of work "
-    "due in the {w} days after, "
-    "adjusted for completion in the weeks before (not the change: a dip passes whatever is "
-    "done); ")
+    "due in the {w} days after, adjusted for completion in the weeks before (not the "
+    "change: a dip passes whatever is done); ")
 
 
 JOINT = ("comparison students contacted later count on, and the share of each group's work "

@@ -249,7 +249,7 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
             # When the misses fell: contacts follow a fresh miss, and the week's count
             # alone paired them with students whose misses were days older, who rebound on
             # another schedule (0.4-0.6 points low on simulated divisions with drives or
-            # dips of varying depth; 0.2-0.4 with this).
+            # dips of varying depth; 0.3-0.4 with this).
             "missed_3": np.minimum(missed3, 1),
             "before": done_b / n_b, "after": done_a / n_a}
     if matched_only:

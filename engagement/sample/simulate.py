@@ -759,8 +759,8 @@ def _decisions(contacts: pd.DataFrame) -> pd.DataFrame:
     up), and calls about other things reach students doing well, for whom the cap at 100%
     binds: neither is what a comparison of decisions about falling behind aims at."""
     school = contacts[contacts["initiator"] == "school"]
-    keys = np.sort(school["stu"].to_numpy().astype(np.int64) * DAY + school["day"].to_numpy())
     mine = school["stu"].to_numpy().astype(np.int64) * DAY + school["day"].to_numpy()
+    keys = np.sort(mine)
     earlier = np.searchsorted(keys, mine) - np.searchsorted(keys, mine - DECISION_HOLD_DAYS)
     return school[(earlier == 0) & (school["purpose"] == "missing_work").to_numpy()]
 
