@@ -20,7 +20,7 @@ import numpy as np
 
 from engagement.dataset import load
 from engagement.estimate import DESIGNS, Design, Prepared, event_study, school_week_counts
-from engagement.estimate.contacts import _Fit
+from engagement.estimate.fit import _Fit
 
 
 def _peak_gb() -> float:

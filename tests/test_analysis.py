@@ -9,7 +9,7 @@ import pytest
 from engagement.config import Effects, SampleConfig
 from engagement.dataset import clean_folder
 from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects
-from engagement.estimate.contacts import _Fit
+from engagement.estimate.fit import _Fit
 from engagement.sample import canonical_tables, simulate
 from tests.conftest import SAMPLE
 

@@ -61,8 +61,8 @@ Unless the design is randomised, an estimate says "associated with", not "caused
 The modules: ``design`` (settings and the estimands, each named once), ``panel`` (the
 decision rows), ``matching`` (cells, exposure shares, the outcome), ``events`` (what every
 estimate shares, computed once), ``inference`` (one bootstrap path, intervals, the solve),
-``contacts`` (the joint estimate), ``broadcasts``, ``event_study``, ``selection`` and
-``campaigns``.
+``fit`` (the joint fit of one scope), ``contacts`` (its tables for the division and each
+school), ``broadcasts``, ``event_study``, ``selection`` and ``campaigns``.
 """
 
 from engagement.estimate.broadcasts import (
