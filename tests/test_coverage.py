@@ -10,10 +10,10 @@ on 8 null and 8 effect worlds of ``division_sim`` (2,000 students): an effect of
 contact "found" in 5 of 8 null worlds (mean +1.0 point); everyone-called worlds reported
 +0.9 to +2.1 points. With the comparison of decisions (engagement/estimate), on 40 worlds
 of each scenario (1,200 students, ``benchmarks/independent.py``, figures in
-benchmarks/INDEPENDENT.md): each contact estimate found in 5% of null worlds, with
-intervals as wide as the estimates' own noise; covered in 95% of effect worlds with a bias
-under 0.3 points (the figure per family reached excepted: +1.4, since that simulator gives
-an unanswered call some effect, the bound its caveat states); everyone-called not
+benchmarks/INDEPENDENT.md): each contact estimate found in 2% of null worlds, with
+intervals as wide as the estimates' own noise; covered in 92-98% of effect worlds with a
+bias under 0.2 points (the figure per family reached excepted: +1.2, since that simulator
+gives an unanswered call some effect, the bound its caveat states); everyone-called not
 estimable in 40 of 40. The grid's figures (our generator, 40 worlds a cell) are in
 benchmarks/GRID.md.
 """
