@@ -167,3 +167,20 @@ def test_cli_bad_config_is_one_clear_sentence(tmp_path):
 def test_division_scale_generation(tmp_path):
     d = simulate(SampleConfig(students=20_000))
     assert len(d.results) > 5_000_000
+
+
+def test_a_decision_is_a_missing_work_contact_with_none_in_the_four_weeks_before():
+    """What ``realised_per_decision`` averages over: the first school contact about
+    missing work in 28 days; a second call 10 days later, a call about something else
+    and a family's own call are not decisions (a family's call does not hold one back)."""
+    from engagement.sample.simulate import _decisions
+
+    contacts = pd.DataFrame({
+        "stu": [1, 1, 1, 2, 2, 3, 3],
+        "day": [10, 20, 60, 10, 15, 5, 12],
+        "initiator": ["school"] * 5 + ["parent", "school"],
+        "purpose": ["missing_work", "missing_work", "missing_work", "positive",
+                    "missing_work", "general", "missing_work"]})
+    decided = _decisions(contacts)
+    assert list(zip(decided["stu"], decided["day"], strict=True)) == [(1, 10), (1, 60),
+                                                                       (3, 12)]
