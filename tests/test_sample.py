@@ -173,7 +173,10 @@ def test_a_decision_is_a_missing_work_contact_with_none_in_the_four_weeks_before
     """What ``realised_per_decision`` averages over: the first school contact about
     missing work in 28 days; a second call 10 days later, a call about something else
     and a family's own call are not decisions (a family's call does not hold one back)."""
-    from engagement.sample.simulate import _decisions
+    from engagement.estimate import Design
+    from engagement.sample.simulate import DECISION_HOLD_DAYS, _decisions
+
+    assert DECISION_HOLD_DAYS == Design().hold_days  # the truth counts what is estimated
 
     contacts = pd.DataFrame({
         "stu": [1, 1, 1, 2, 2, 3, 3],
