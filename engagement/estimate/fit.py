@@ -20,14 +20,14 @@ from engagement.estimate.design import (
     TREATED,
     Design,
 )
-from engagement.estimate.inference import PairDraws, _cell_sums, _solve
+from engagement.estimate.inference import _bootstrap, _cell_sums, _solve
 from engagement.estimate.matching import _matched
 from engagement.parsing import positions
 from engagement.privacy import count_text
 
 
-def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, n_pairs: int,
-                 weights: dict[str, PairDraws]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _design_sums(m: pd.DataFrame, kind: str, units: dict[str, np.ndarray],
+                 weights: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A design's sums per treated row (the columns above), at the point and under each
     resample of each scheme: the matched contrast of the outcome and of each share,
     treated rows, their completion after, those reached, and comparison weight (all, and
@@ -38,8 +38,8 @@ def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, n_pairs: int,
     nothing: the weights of the whole sample, held fixed, would carry the level of
     completion into every resample through how many comparison rows it drew.
 
-    ``pair``: each row's (student, teacher) pair; ``weights``: per scheme, how often each
-    pair is drawn in each resample."""
+    ``units``: per scheme, each row's unit (student, teacher or pair); ``weights``: per
+    scheme, how often each unit is drawn in each resample."""
     cell = m.groupby(MATCH_ON[kind], observed=True, sort=False).ngroup().to_numpy()
     t = m["treated"].to_numpy().astype(float)
     c = 1.0 - t
@@ -50,31 +50,33 @@ def _design_sums(m: pd.DataFrame, kind: str, pair: np.ndarray, n_pairs: int,
     # values and those contacted in the week after.
     columns = [t, *(t * v for v in values), t * m["after"].to_numpy(), t * reached,
                c, *(c * v for v in values), c * later]
-    cell_sums = _cell_sums(pair, cell, columns, n_pairs)
-    # Resamples a block at a time: columns x cells x block in memory (about 64 MB).
-    block = int(np.clip(2**23 // max(len(columns) * (cell.max() + 1 if len(cell) else 1), 1),
-                        16, 1024))
+    n_cells = cell.max() + 1 if len(cell) else 0
+    n_boot = next(iter(weights.values())).shape[1]
+    # Cells a block at a time: cells x columns x resamples in memory (about 64 MB).
+    block = max(2**23 // (len(columns) * n_boot), 1)
 
-    def per_treated(draws: PairDraws | None) -> np.ndarray:
-        n = 1 if draws is None else draws.n_boot  # no draws: the point, every pair once
-        sums = np.empty((CONTACTED_AFTER + 1, n))
-        for lo in range(0, n, block):
-            s = cell_sums(np.ones((n_pairs, 1)) if draws is None
-                          else draws.block(lo, min(lo + block, n)))  # columns x cells x block
-            n_t, n_c = s[0], s[7]
-            both = (n_t > 0) & (n_c > 0)
-            w = np.where(both, n_t / np.where(n_c > 0, n_c, 1.0), 0.0)
-            # Sums over the cells: numpy adds them in the same order as when resamples
-            # came first (one cell after another; pairwise for the point), same digits.
-            sums[:4, lo:lo + block] = (both * s[1:5] - w * s[8:12]).sum(axis=1)
-            sums[4:, lo:lo + block] = [(both * n_t).sum(axis=0), (both * s[5]).sum(axis=0),
-                                       (both * s[6]).sum(axis=0), (w * n_c).sum(axis=0),
-                                       (w * s[12]).sum(axis=0)]
+    def per_treated(cell_sums, draws: np.ndarray | None) -> np.ndarray:
+        sums = np.zeros((CONTACTED_AFTER + 1, 1 if draws is None else draws.shape[1]))
+        for lo in range(0, n_cells, block):
+            s = cell_sums(draws, lo, min(lo + block, n_cells))  # cells x columns x resamples
+            n_t, n_c = s[:, 0], s[:, 7]
+            both = ((n_t > 0) & (n_c > 0)).astype(float)
+            w = both * n_t / np.where(n_c > 0, n_c, 1.0)
+            # Summed over the cells without temporaries of cells x columns x resamples.
+            sums += np.concatenate([
+                np.einsum("cjb,cb->jb", s[:, 1:5], both) - np.einsum("cjb,cb->jb", s[:, 8:12], w),
+                np.einsum("cjb,cb->jb", s[:, [0, 5, 6]], both),
+                np.einsum("cjb,cb->jb", s[:, [7, 12]], w)])
         with np.errstate(invalid="ignore", divide="ignore"):
             return (sums / sums[TREATED]).T
 
-    point = per_treated(None)[0]
-    return {scheme: (point, per_treated(draws)) for scheme, draws in weights.items()}
+    out, point = {}, None
+    for scheme, draws in weights.items():
+        cell_sums = _cell_sums(units[scheme], cell, columns, len(draws))
+        if point is None:  # no draws: every unit once
+            point = per_treated(cell_sums, None)[0]
+        out[scheme] = (point, per_treated(cell_sums, draws))
+    return out
 
 
 SCHEMES = ("student", "teacher", "pair")
@@ -136,12 +138,14 @@ class _Fit:
         self.pairs = np.unique(np.concatenate([self._pair_codes(m) for m in used])) if used \
             else np.zeros(0, dtype=np.int64)
         t = max(len(self.teachers), 1)
-        # How often each (student, teacher) pair is drawn when students are resampled,
-        # when teachers are, and when pairs are.
+        # Each pair's student, teacher and itself; and how often each is drawn when
+        # students are resampled, when teachers are, and when pairs are.
+        self.units = {"student": self.pairs // t, "teacher": self.pairs % t,
+                      "pair": np.arange(len(self.pairs))}
         n = design.n_boot
-        self.weights = {"student": PairDraws(rng, len(self.students), n, self.pairs // t),
-                        "teacher": PairDraws(rng, len(self.teachers), n, self.pairs % t),
-                        "pair": PairDraws(rng, len(self.pairs), n)}
+        self.weights = {"student": _bootstrap(rng, len(self.students), n, by_unit=True),
+                        "teacher": _bootstrap(rng, len(self.teachers), n, by_unit=True),
+                        "pair": _bootstrap(rng, len(self.pairs), n, by_unit=True)}
         by_kind = {k: self._sums(self.matched[k], k) for k in self.kinds}
         self.sums = {scheme: {k: by_kind[k][scheme] for k in self.kinds} for scheme in SCHEMES}
         self.effect = np.zeros(0)
@@ -162,7 +166,8 @@ class _Fit:
 
     def _sums(self, m: pd.DataFrame, kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         pair = np.searchsorted(self.pairs, self._pair_codes(m))
-        return _design_sums(m, kind, pair, len(self.pairs), self.weights)
+        return _design_sums(m, kind, {k: u[pair] for k, u in self.units.items()},
+                            self.weights)
 
     def _less_held(self, sums: np.ndarray) -> np.ndarray:
         """The change less the share of the kinds held at given effects."""

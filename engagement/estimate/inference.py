@@ -83,44 +83,25 @@ def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     return p, centre - half, centre + half
 
 
-class PairDraws:
-    """How often each (student, teacher) pair is drawn in each resample of one scheme,
-    given a block of resamples at a time as pairs x resamples (the layout the sums take).
-
-    Held as the draws of the scheme's own units (students, teachers, or the pairs
-    themselves; units x resamples) and each pair's unit: a division's pairs x resamples
-    would take 200 MB a scheme. A smaller scope's are gathered once and kept whole."""
-
-    def __init__(self, rng: np.random.Generator, n_units: int, n_boot: int,
-                 unit: np.ndarray | None = None):
-        self.draws = _bootstrap(rng, n_units, n_boot, by_unit=True)
-        self.unit = unit
-        self.n_boot = n_boot
-        if unit is not None and len(unit) * n_boot * 8 <= 2**26:  # 64 MB at most: kept
-            self.draws, self.unit = self.draws[unit], None
-
-    def block(self, lo: int, hi: int) -> np.ndarray:
-        draws = self.draws[:, lo:hi] if self.unit is None else self.draws[self.unit, lo:hi]
-        return np.ascontiguousarray(draws)
-
-
 def _cell_sums(unit: np.ndarray, cell: np.ndarray, columns: list[np.ndarray], n_units: int):
-    """A function of resampling weights (units x resamples; ``unit``: each row's) that
-    sums each column over each cell's rows under each resample's weights, giving
-    columns x cells x resamples. The rows are gathered once, for every resample."""
-    n_cells = cell.max() + 1 if len(cell) else 0
+    """A function of resampling weights (units x resamples, ``unit``: each row's; None:
+    every unit once) and a range of cells, that sums each column over each cell's rows
+    under each resample's weights, giving cells x columns x resamples. The rows are
+    gathered once, for every resample; a range of cells is a block of rows."""
+    n_cells, n_columns = (cell.max() + 1 if len(cell) else 0), len(columns)
     data = np.concatenate(columns)
     kept = data != 0  # a treated row adds nothing to comparison columns, and vice versa
     stacked = sparse.csr_matrix(
         (data[kept],
-         (np.concatenate([cell + j * n_cells for j in range(len(columns))])[kept],
-          np.tile(unit, len(columns))[kept])),
-        shape=(len(columns) * n_cells, n_units))
+         ((np.tile(cell * n_columns, n_columns)
+           + np.repeat(np.arange(n_columns), len(cell)))[kept],
+          np.tile(unit, n_columns)[kept])),
+        shape=(n_cells * n_columns, n_units))
 
-    def sums(draws: np.ndarray) -> np.ndarray:
-        # Each sum adds its row's units in the same order whatever the number of
-        # resamples: a block of them gives the same digits as all at once.
-        out = stacked @ np.ascontiguousarray(draws)
-        return out.reshape(len(columns), n_cells, draws.shape[1])
+    def sums(draws: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
+        # Each sum adds its row's units in the same order whatever the resamples.
+        out = (stacked[lo * n_columns:hi * n_columns]
+               @ (np.ones((n_units, 1)) if draws is None else draws))
+        return out.reshape(hi - lo, n_columns, -1)
 
     return sums
