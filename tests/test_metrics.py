@@ -1,9 +1,14 @@
 """Metrics on hand-made frames whose answers can be computed on paper."""
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engagement.metrics import (
+    KEY,
+    DayIndex,
     assignment_summary,
     completion_by,
     reachability,
@@ -94,3 +99,24 @@ def test_conference_formats_by_hand():
     # as parent-teacher and as a rebooked slot. A cancelled one is neither.
     assert out.loc["parent_teacher", ["n", "attended"]].tolist() == [2, 2]
     assert out.loc[REBOOKED, ["n", "attended", "share_attended"]].tolist() == [1, 1, 1.0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(units=st.integers(1, 12), days=st.lists(st.tuples(st.integers(0, 11),
+                                                        st.integers(9000, 9040)), max_size=60),
+       queries=st.lists(st.tuples(st.integers(-2, 14), st.integers(8980, 9060)), max_size=60))
+def test_day_index_answers_as_a_binary_search_would(units, days, queries):
+    """The lookup table gives searchsorted's answer for every (unit, day), inside the
+    span, before and after it, and for units outside the table (a key of -1 too)."""
+    key = np.sort(np.array([u % units * KEY + d for u, d in days], dtype=np.int64))
+    q = np.array([u * KEY + d for u, d in queries] + [-1], dtype=np.int64)
+    q = np.concatenate([q, key, key + 1, key - 1])
+    assert (DayIndex(key, units)(q) == np.searchsorted(key, q)).all()
+
+
+def test_day_index_searches_when_dates_span_many_years():
+    key = np.array([0 * KEY + 1, 0 * KEY + 90_000, 399 * KEY + 5], dtype=np.int64)
+    index = DayIndex(key, 400)
+    assert index.before is None  # a table of 400 x 90,000 days would be mostly empty
+    q = np.array([0, 2, 90_000, 90_001, KEY, 399 * KEY + 6, 400 * KEY])
+    assert (index(q) == np.searchsorted(key, q)).all()

@@ -38,11 +38,10 @@ def event_study(tables: dict[str, pd.DataFrame], *, mode: str = "personal",
     treated = rows["treated"].to_numpy()
     stu, students = _students_in_order(rows["student_id"])
     draws = _bootstrap(rng, len(students), design.n_boot)
-    order = np.argsort(keys, kind="stable")  # one sort serves every week's window
     spans = [(7 * k, 7 * k + 7) if k < 0 else (7 * k + 1, 7 * k + 8)
              for k in range(-weeks, weeks)]
     out, pre_a, pre_b = [], [], []
-    for k, (done, n) in zip(range(-weeks, weeks), windows(tl, keys, spans, order), strict=True):
+    for k, (done, n) in zip(range(-weeks, weeks), windows(tl, keys, spans), strict=True):
         seen = n > 0
         rate = np.where(seen, done / np.maximum(n, 1), 0.0)
         w_t = np.where(treated & seen, 1.0, 0.0)

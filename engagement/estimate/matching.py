@@ -25,9 +25,8 @@ def _did_rows(tl: Timeline, risk: pd.DataFrame, design: Design) -> pd.DataFrame:
     keys = tl.keys(risk["student_id"], risk["day"].to_numpy())
     ok = keys >= 0
     risk, keys = risk[ok].reset_index(drop=True), keys[ok]
-    order = np.argsort(keys, kind="stable")  # sorts every window's bounds too: sorted once
-    done_b, n_b = tl.window(keys, -w, 0, order)
-    done_a, n_a = tl.window(keys, 1, w + 1, order)
+    done_b, n_b = tl.window(keys, -w, 0)
+    done_a, n_a = tl.window(keys, 1, w + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         before, after = done_b / n_b, done_a / n_a
     # The recent record contacts are matched on: assignments missed in the window before,
@@ -47,20 +46,19 @@ def with_exposures(tl: Timeline, rows: pd.DataFrame, exposures: dict[str, np.nda
     the costliest lookups of the analysis."""
     w = design.window_days
     keys = tl.keys(rows["student_id"], rows["day"].to_numpy())
-    order = np.argsort(keys, kind="stable")
-    bounds = {x: (keys + x, tl.position(keys + x, order)) for x in (-w, 0, 1, w + 1)}
+    bounds = {x: (keys + x, tl.position(keys + x)) for x in (-w, 0, 1, w + 1)}
     n_b = bounds[0][1] - bounds[-w][1]
     n_a = bounds[w + 1][1] - bounds[1][1]
-    after = {name: _exposed(tl, bounds[1], bounds[w + 1], events, w, order) / n_a
+    after = {name: _exposed(tl, bounds[1], bounds[w + 1], events, w) / n_a
              for name, events in exposures.items()}
     change = {f"exposed_{name}": after[name]
-              - _exposed(tl, bounds[-w], bounds[0], events, w, order) / n_b
+              - _exposed(tl, bounds[-w], bounds[0], events, w) / n_b
               for name, events in exposures.items()}
     return rows.assign(**change, **{f"exposed_after_{k}": v for k, v in after.items()})
 
 
-def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int,
-             order: np.ndarray) -> np.ndarray:
+def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int
+             ) -> np.ndarray:
     """Counted work due in [a, b) (``start`` and ``stop``: keys and their positions) that
     was due within ``w`` days after one of the student's events (days e+1..e+w), for
     windows no longer than ``w``.
@@ -74,7 +72,7 @@ def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int
     student = a // 100_000
     end1 = np.where(last // 100_000 == student, np.clip(last + w + 1, a, b), a)
     start2 = np.where(first // 100_000 == student, np.clip(first + 1, a, b), b)
-    p_end1, p_start2 = tl.position(end1, order), tl.position(start2, order)
+    p_end1, p_start2 = tl.position(end1), tl.position(start2)
     return (p_end1 - p_a) + (p_b - p_start2) - np.maximum(p_end1 - p_start2, 0)
 
 

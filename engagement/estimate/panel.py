@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engagement.metrics import Timeline, day_number
+from engagement.metrics import DayIndex, Timeline, day_number
 from engagement.parsing import positions
 
 KEY = 100_000  # day numbers stay below this (see metrics.Timeline)
@@ -88,6 +88,7 @@ class PairTimeline:
         self.done = running(counted["completed"].to_numpy())
         self.missed = running(missing)
         self.missed_major = running(missing & major)
+        self.position = DayIndex(self.key, len(self.pairs))
 
     def pair_code(self, student_id: pd.Series, teacher: pd.Series) -> np.ndarray:
         s = positions(student_id, self.students).astype(np.int64)
@@ -103,10 +104,9 @@ class PairTimeline:
         """The pair's record before the day of each key (``keys``: pair position * KEY +
         day): work completed and counted in the 14 days before, missed and missed tests or
         projects in the 7 days before, missed among the last three, and missed in the 3
-        days before; each bound one binary search, shared by the counts that end there."""
-        now, three, week, fortnight = (np.searchsorted(self.key, keys + x)
-                                       for x in (0, -3, -7, -14))
-        last3 = np.maximum(now - 3, np.searchsorted(self.key, (keys // KEY) * KEY))
+        days before; each bound one lookup, shared by the counts that end there."""
+        now, three, week, fortnight = (self.position(keys + x) for x in (0, -3, -7, -14))
+        last3 = np.maximum(now - 3, self.position((keys // KEY) * KEY))
         return (self.done[now] - self.done[fortnight], now - fortnight,
                 self.missed[now] - self.missed[week],
                 self.missed_major[now] - self.missed_major[week],
@@ -134,16 +134,10 @@ def schools_naming_teachers(contacts: pd.DataFrame, enrollments: pd.DataFrame
     return frozenset(share.index[share >= 0.5])
 
 
-def count_between(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How many of ``sorted_keys`` fall in [lo, hi)."""
-    return np.searchsorted(sorted_keys, hi) - np.searchsorted(sorted_keys, lo)
-
-
-def windows(tl: Timeline, keys: np.ndarray, spans, order: np.ndarray | None = None
-            ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``tl.window`` for each (start, stop) of ``spans``, each bound searched once
+def windows(tl: Timeline, keys: np.ndarray, spans) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``tl.window`` for each (start, stop) of ``spans``, each bound looked up once
     (consecutive windows share one)."""
-    at = {x: tl.position(keys + x, order) for x in sorted({x for span in spans for x in span})}
+    at = {x: tl.position(keys + x) for x in sorted({x for span in spans for x in span})}
     return [(tl.done[at[stop]] - tl.done[at[start]], at[stop] - at[start])
             for start, stop in spans]
 
@@ -218,22 +212,25 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     reached[treated] = attempts.to_numpy()[at[treated]]
     of_student = positions(pl.students, tl.students)  # tl.keys, by position
     skey = of_student[pl.pairs[pkey // KEY] // len(pl.teachers)] * 100_000 + pkey % KEY
-    fresh = count_between(attempted, skey - hold_days, skey) == 0
-    keep = fresh & (treated | (count_between(attempted, skey, skey + 1) == 0))
+    attempt_at = DayIndex(attempted, len(tl.students))
+
+    def attempts_between(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return attempt_at(hi) - attempt_at(lo)
+
+    fresh = attempts_between(skey - hold_days, skey) == 0
+    keep = fresh & (treated | (attempts_between(skey, skey + 1) == 0))
     school, pkey, skey, treated, reached = (x[keep] for x in (school, pkey, skey, treated,
                                                                reached))
 
-    order = np.argsort(skey, kind="stable")  # one sort serves every window below
-    done_b, n_b = tl.window(skey, -w, 0, order)
-    done_a, n_a = tl.window(skey, 1, w + 1, order)
+    done_b, n_b = tl.window(skey, -w, 0)
+    done_a, n_a = tl.window(skey, 1, w + 1)
     seen = (n_b > 0) & (n_a > 0)  # work due on both sides of the day
     school, pkey, skey, treated, reached = (x[seen] for x in (school, pkey, skey, treated,
                                                                reached))
     done_b, n_b, done_a, n_a = done_b[seen], n_b[seen], done_a[seen], n_a[seen]
     day, pair = pkey % KEY, pl.pairs[pkey // KEY]
-    order = np.argsort(skey, kind="stable")
     done14, n14, missed7, major7, missed_last3, missed3 = pl.record(pkey)
-    done_l, n_l = tl.window(skey, -63, -w, order)
+    done_l, n_l = tl.window(skey, -63, -w)
     with np.errstate(invalid="ignore", divide="ignore"):
         columns = {
             "school_id": school, "day": day, "student_id": pair // len(pl.teachers),
@@ -258,10 +255,10 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
         both = ((np.bincount(cell, weights=treated.astype(float)) > 0)
                 & (np.bincount(cell, weights=(~treated).astype(float)) > 0))[cell]
         columns = {c: v[both] for c, v in columns.items()}
-        skey, order = skey[both], np.argsort(skey[both], kind="stable")
-    columns["attempted_after"] = count_between(attempted, skey + 1, skey + 8) > 0
+        skey = skey[both]
+    columns["attempted_after"] = attempts_between(skey + 1, skey + 8) > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        for i, (done, n) in enumerate(windows(tl, skey, LAGS, order)):
+        for i, (done, n) in enumerate(windows(tl, skey, LAGS)):
             columns[f"lag_{i}"] = np.where(n > 0, done / n, np.nan)
     # In ROW_ORDER. The ids are positions in indexes: ranked as their text sorts, then
     # gathered as (Arrow) string arrays, not a Python object per row.
