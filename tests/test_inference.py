@@ -11,7 +11,7 @@ from scipy import stats
 from engagement.estimate import Design
 from engagement.estimate.contacts import _naive
 from engagement.estimate.events import first_contact_rows
-from engagement.estimate.inference import _mean_ci, _wilson
+from engagement.estimate.inference import _bootstrap, _mean_ci, _wilson
 from engagement.metrics import Timeline, result_flags
 
 
@@ -54,6 +54,20 @@ def test_bootstrap_percentile_interval_matches_scipy():
     ninety = stats.bootstrap((change,), np.mean, confidence_level=0.90, method="percentile",
                              n_resamples=20_000, random_state=2).confidence_interval
     assert abs(ninety.low - ref.low) > 0.06 * width
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 1_000, 70_000])
+def test_bootstrap_draws_are_each_resample_drawn_in_turn(n):
+    """Resamples drawn a chunk at a time are the ones drawn one at a time (each a
+    multinomial count of n picks of n units), so chunking never changes a figure."""
+    one_by_one = np.zeros((130, n))
+    rng = np.random.default_rng(5)
+    for b in range(130):
+        one_by_one[b] = np.bincount(rng.integers(0, n, n), minlength=n)
+    draws = _bootstrap(np.random.default_rng(5), n, 130)
+    assert (draws == one_by_one).all()
+    assert (_bootstrap(np.random.default_rng(5), n, 130, by_unit=True) == one_by_one.T).all()
+    assert (draws.sum(axis=1) == n).all()
 
 
 def test_before_and_after_windows_hold_exactly_the_days_they_say():

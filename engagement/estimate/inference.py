@@ -35,8 +35,13 @@ def _bootstrap(rng: np.random.Generator, n: int, n_boot: int, *,
     resamples x students (``by_unit``: students x resamples, filled in place rather than
     transposed after, which would hold both at once)."""
     draws = np.zeros((n, n_boot)).T if by_unit else np.zeros((n_boot, n))
-    for b in range(n_boot):  # one row of weights per resample, vectorised inside
-        draws[b] = np.bincount(rng.integers(0, n, n), minlength=n)
+    # Resamples a chunk at a time (about 32 MB of picks): the generator gives the same
+    # picks as one resample at a time, in a fraction of the time for small n.
+    step = max(2**22 // max(n, 1), 1)
+    for lo in range(0, n_boot if n else 0, step):
+        k = min(step, n_boot - lo)
+        picks = rng.integers(0, n, (k, n)) + (np.arange(k) * n)[:, None]
+        draws[lo:lo + k] = np.bincount(picks.ravel(), minlength=k * n).reshape(k, n)
     return draws.T if by_unit else draws
 
 
