@@ -52,8 +52,9 @@ def _design_sums(m: pd.DataFrame, kind: str, units: dict[str, np.ndarray],
                c, *(c * v for v in values), c * later]
     n_cells = cell.max() + 1 if len(cell) else 0
     n_boot = next(iter(weights.values())).shape[1]
-    # Cells a block at a time: cells x columns x resamples in memory (about 64 MB).
-    block = max(2**23 // (len(columns) * n_boot), 1)
+    # Cells a block at a time: cells x columns x resamples in memory (about 8 MB, which
+    # the allocator reuses; larger blocks are fresh pages to fault in every time).
+    block = max(2**20 // (len(columns) * n_boot), 1)
 
     def per_treated(cell_sums, draws: np.ndarray | None) -> np.ndarray:
         sums = np.zeros((CONTACTED_AFTER + 1, 1 if draws is None else draws.shape[1]))
