@@ -5,11 +5,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engagement.config import Effects, SampleConfig
 from engagement.dataset import clean_folder
 from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects
 from engagement.estimate.fit import _Fit
+from engagement.estimate.panel import cell_numbers
 from engagement.sample import canonical_tables, simulate
 from tests.conftest import SAMPLE
 
@@ -227,3 +230,17 @@ def test_a_rare_kind_is_held_not_solved_and_spoils_no_resample(sample_tables):
     assert np.isfinite(personal["att_b"]).all()
     truth = _truth("att_personal_attempt")
     assert abs(personal["att"] - truth) < 0.02
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["101", "102", None]), st.integers(0, 3),
+                          st.sampled_from([0.5, 1.0, np.nan])), max_size=40))
+def test_cells_are_numbered_as_a_grouping_would(values):
+    """Cells numbered from the columns' positions are pandas' groups (first appearance
+    order; -1 where a key is blank, which pandas leaves NaN), so every sum adds rows in
+    the same order."""
+    rows = pd.DataFrame(values, columns=["school_id", "week", "band"]).astype(
+        {"school_id": "str", "week": "int64", "band": "float64"})
+    columns = ["school_id", "week", "band"]
+    expected = rows.groupby(columns, observed=True, sort=False).ngroup().fillna(-1)
+    assert (cell_numbers(rows, columns) == expected.to_numpy()).all()

@@ -52,10 +52,10 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
         if kind != "conference" and "att" in result:
             m = fit.matched[kind]
             median = m.loc[m["treated"], "before"].median()
+            below = (m["before"] <= median).to_numpy()
             for label, low in (("baseline below median", True),
                                ("baseline above median", False)):
-                part = rows[kind][(rows[kind]["before"] <= median) == low]
-                out.append(_row(estimand, scope, fit.result(kind, part), design,
+                out.append(_row(estimand, scope, fit.result(kind, below == low), design,
                                 subgroup=label, method=method, caveat=CAVEAT[kind]))
     effects = {k: float(v) for k, v in zip(fit.kinds, fit.effect, strict=True)}
     return out, effects

@@ -22,6 +22,7 @@ from engagement.estimate.design import (
 )
 from engagement.estimate.inference import _bootstrap, _cell_sums, _solve
 from engagement.estimate.matching import _matched
+from engagement.estimate.panel import cell_numbers
 from engagement.parsing import positions
 from engagement.privacy import count_text
 
@@ -40,7 +41,7 @@ def _design_sums(m: pd.DataFrame, kind: str, units: dict[str, np.ndarray],
 
     ``units``: per scheme, each row's unit (student, teacher or pair); ``weights``: per
     scheme, how often each unit is drawn in each resample."""
-    cell = m.groupby(MATCH_ON[kind], observed=True, sort=False).ngroup().to_numpy()
+    cell = cell_numbers(m, MATCH_ON[kind])
     t = m["treated"].to_numpy().astype(float)
     c = 1.0 - t
     values = [m["outcome"].to_numpy(), *(m[f"share_{k}"].to_numpy() for k in EXPOSED)]
@@ -175,17 +176,19 @@ class _Fit:
         change = sums[..., 0] - sum(sums[..., EXPOSED[k]] * v for k, v in self.held.items())
         return np.concatenate([change[..., None], sums[..., 1:]], axis=-1)
 
-    def result(self, kind: str, rows: pd.DataFrame | None = None) -> dict:
+    def result(self, kind: str, within: np.ndarray | None = None) -> dict:
         """What ``_row`` reports for one design: for all its rows, or for a subgroup of
-        them (the other kinds' effects held at the whole scope's)."""
+        them (``within``: a mask of its matched rows; the other kinds' effects held at
+        the whole scope's)."""
         if kind not in self.kinds:
             few = self.treated_students.get(kind, 0)
             return {"reason": f"{count_text(few)} contacted students with a comparison: "
                               "too few to estimate"} if few else {}
-        m = self.matched[kind] if rows is None else _matched(rows, MATCH_ON[kind])
+        m = (self.matched[kind] if within is None
+             else _matched(self.matched[kind], MATCH_ON[kind], within))
         if not m["treated"].any():
             return {}
-        sums = ({scheme: self.sums[scheme][kind] for scheme in SCHEMES} if rows is None
+        sums = ({scheme: self.sums[scheme][kind] for scheme in SCHEMES} if within is None
                 else self._sums(m, kind))
         point = self._less_held(sums["student"][0])
         others = [k for k in self.kinds if k != kind]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.estimate.design import ADJUSTED, EXPOSED, MATCH_ON, Design
-from engagement.estimate.panel import lag_adjustment
+from engagement.estimate.panel import cell_numbers, lag_adjustment
 from engagement.metrics import Timeline
 
 
@@ -94,17 +94,22 @@ def in_matched_cells(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
     return _matched(rows, MATCH_ON[kind]).drop(columns="weight")
 
 
-def _matched(rows: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
+def _matched(rows: pd.DataFrame, cell: list[str], within: np.ndarray | None = None
+             ) -> pd.DataFrame:
     """The rows of cells holding both treated and comparison rows; each comparison row
     weighted by how many treated rows its cell's mean serves (treated / comparison in
-    the cell), each treated row by 1."""
+    the cell), each treated row by 1. ``within``: of these rows only (a subgroup), taken
+    in one step with the cells' own."""
     # Each row's cell by number (0: a key left blank, in no cell), counted by bincount.
-    group = rows.groupby(cell, observed=True, sort=False).ngroup().to_numpy() + 1
+    group = cell_numbers(rows, cell) + 1
+    if within is not None:
+        group = np.where(within, group, 0)
     treated = rows["treated"].to_numpy()
     n_t = np.bincount(group, weights=treated)[group]
     n_c = np.bincount(group, weights=~treated)[group]
     keep = (group > 0) & (n_t > 0) & (n_c > 0)
     if not keep.any():
         return rows.iloc[:0].assign(weight=np.zeros(0))
-    weight = np.where(treated, 1.0, n_t / np.maximum(n_c, 1))
-    return rows.assign(weight=weight)[keep].reset_index(drop=True)
+    out = rows.assign(weight=np.where(treated, 1.0, n_t / np.maximum(n_c, 1)))
+    # Rows already in matched cells (a school's, say) are all kept: no copy.
+    return (out if keep.all() else out[keep]).reset_index(drop=True)
