@@ -38,7 +38,7 @@ def result_flags(results: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFra
 
 def completion_by(flags: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Completion rate by any grouping (school, class, week...), with its n."""
-    counted = flags[flags["counted"]]
+    counted = flags.loc[flags["counted"], [*by, "completed"]]  # only these: ids are text
     out = counted.groupby(by, observed=True, dropna=False).agg(
         n=("completed", "size"), completed=("completed", "sum")).reset_index()
     return out.assign(completion_rate=out["completed"] / out["n"])
@@ -156,7 +156,8 @@ class Timeline:
     ('assignments due in the 21 days after day d') are two lookups."""
 
     def __init__(self, flags: pd.DataFrame, timezone: str):
-        counted = flags[flags["counted"] & flags["due_at"].notna()]
+        counted = flags.loc[flags["counted"] & flags["due_at"].notna(),
+                            ["student_id", "due_at", "completed", "missing"]]
         self.students = pd.Index(pd.unique(flags["student_id"]))
         self.origin = pd.Timestamp("2000-01-01", tz=timezone)
         stu = positions(counted["student_id"], self.students)
@@ -287,7 +288,7 @@ def school_completion(flags: pd.DataFrame, students: pd.DataFrame) -> pd.DataFra
 
     Returns ``school_id, n_students, completion, division_completion, student_sd``.
     """
-    counted = flags[flags["counted"]]
+    counted = flags.loc[flags["counted"], ["student_id", "completed"]]
     per_student = counted.groupby("student_id", observed=True)["completed"].mean()
     school = students.set_index("student_id")["school_id"].astype("str")
     frame = per_student.rename("rate").to_frame().assign(

@@ -157,7 +157,8 @@ def students_by_completion(tables: dict[str, pd.DataFrame], flags: pd.DataFrame 
     (``flags``: the results' completion flags, when the caller has them already)."""
     if flags is None:
         flags = result_flags(tables["results"], tables["assignments"])
-    rate = flags[flags["counted"]].groupby("student_id", observed=True)["completed"].mean()
+    rate = (flags.loc[flags["counted"], ["student_id", "completed"]]
+            .groupby("student_id", observed=True)["completed"].mean())
     s = _student_frame(tables)
     s = s[s["student_id"].isin(rate.index)]
     band = pd.cut(100 * s["student_id"].map(rate).astype(float), [-np.inf, 50, 80, np.inf],

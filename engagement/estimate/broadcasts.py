@@ -18,7 +18,8 @@ from engagement.metrics import week_start
 def school_week_counts(flags: pd.DataFrame, timezone: str) -> pd.DataFrame:
     """Work completed and counted, due in each school week (Monday to Sunday, local
     time): counts, so that parts of a division add up exactly."""
-    flags = flags[flags["counted"] & flags["due_at"].notna()]
+    flags = flags.loc[flags["counted"] & flags["due_at"].notna(),
+                      ["school_id", "due_at", "completed"]]
     week = week_start(flags["due_at"], timezone)
     return (flags.assign(week=week).groupby(["school_id", "week"], observed=True)
             .agg(done=("completed", "sum"), n=("completed", "size")).reset_index())

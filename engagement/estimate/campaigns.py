@@ -73,7 +73,8 @@ def _calls_about_work(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     still_out = pairs["submitted_at"].isna() | (pairs["submitted_at"] > pairs["contact_at"])
     about = (pairs["due_at"] <= pairs["contact_at"]) & (
         pairs["due_at"] >= pairs["contact_at"] - pd.Timedelta(days=LOOK_BACK_DAYS))
-    pairs = pairs[still_out & about]
+    pairs = pairs.loc[still_out & about,  # only the columns kept: ids are text, and many
+                      ["call", "teacher_id", "title", "student_id", "staff_id", "contact_at"]]
     own = (pairs["staff_id"] == pairs["teacher_id"]).fillna(False).astype(bool)
     pairs = pairs[own | ~own.groupby(pairs["call"]).transform("any")]
     codes = pairs.groupby(["teacher_id", "title"], observed=True, sort=True).ngroup()

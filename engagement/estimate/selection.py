@@ -23,7 +23,7 @@ def dose_response(tables: dict[str, pd.DataFrame], *, design: Design | None = No
     """
     design = design or Design()
     flags = _flags(tables, prepared)
-    counted = flags[flags["counted"]]
+    counted = flags.loc[flags["counted"], ["student_id", "completed"]]
     rate = counted.groupby("student_id", observed=True)["completed"].mean()
     calls = events_of_mode(tables["contacts"], "personal").groupby(
         "student_id", observed=True).size()
