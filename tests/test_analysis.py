@@ -214,6 +214,31 @@ def test_event_study_curve_and_pretrend_check(sample_tables):
     assert check["passes"] == (check["ci_low"] <= 0 <= check["ci_high"])
 
 
+def test_a_school_fitted_in_the_division_pass_is_the_school_fitted_alone(sample_tables):
+    """Each school's fit comes from the division's pass over the rows (its resamples the
+    division's, restricted to it): the same estimates, halves and counts as a fit of the
+    school's rows alone, with intervals of the same width within resampling noise."""
+    prepared = Prepared(sample_tables, FAST)
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    division = _Fit(rows, FAST, np.random.default_rng(0), parts="school_id")
+    held = dict(zip(division.kinds, division.effect, strict=True))
+    assert set(division.parts) == set(sample_tables["students"]["school_id"].astype("str"))
+    for school, part in division.parts.items():
+        alone = _Fit({k: r[r["school_id"].astype("str") == school] for k, r in rows.items()},
+                     FAST, np.random.default_rng(1), held=held)
+        assert part.kinds == alone.kinds
+        for kind in part.kinds:
+            for below in (None, True, False):
+                a, b = part.result(kind, below), alone.result(kind, below)
+                assert a["att"] == pytest.approx(b["att"], abs=1e-12)
+                assert a["n_treated"] == b["n_treated"]
+                assert a["n_comparison"] == b["n_comparison"]
+                if below is None:
+                    width = np.subtract(*np.nanpercentile([a["att_b"], b["att_b"]],
+                                                          [97.5, 2.5], axis=1))
+                    assert 0.75 < width[0] / width[1] < 1.33
+
+
 def test_a_rare_kind_is_held_not_solved_and_spoils_no_resample(sample_tables):
     """A school with three families at conferences: the conference effect there is not
     estimable, its share is removed at the division's effect, and every resample of the

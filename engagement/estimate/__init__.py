@@ -50,7 +50,8 @@ work that fell after a later contact or conference is measured; personal contact
 written contacts and conferences are solved together for one effect each (a fuzzy
 comparison, the Wald ratio of de Chaisemartin and D'Haultfoeuille, 2018), assuming an
 event's effect lasts the window. Intervals come from one cluster bootstrap over students
-(seeded) that resamples every design at once.
+(seeded) that resamples every design at once; a school's resamples are the division's,
+restricted to its students.
 
 **Broadcasts** reach every family of a school in the same week, so they can only be
 compared between weeks, and whatever else those weeks brought (a contact drive, report
@@ -61,7 +62,8 @@ Unless the design is randomised, an estimate says "associated with", not "caused
 The modules: ``design`` (settings and the estimands, each named once), ``panel`` (the
 decision rows), ``matching`` (cells, exposure shares, the outcome), ``events`` (what every
 estimate shares, computed once), ``inference`` (one bootstrap path, intervals, the solve),
-``fit`` (the joint fit of one scope), ``contacts`` (its tables for the division and each
+``sums`` (a design's matched sums under the resamples, per school), ``fit`` (the joint fit
+of the division and of each school), ``contacts`` (its tables for the division and each
 school), ``broadcasts``, ``event_study``, ``selection`` and ``campaigns``.
 """
 

@@ -23,14 +23,11 @@ from engagement.estimate.frames import _row, effect_table
 from engagement.estimate.inference import _bootstrap, _interval, _resampled
 
 
-def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
-                   held: dict[str, float] | None = None) -> tuple[list[dict], dict]:
-    """The three designs of one scope, estimated together: each kind of event, reached
-    personal contacts, the naive before/after of personal contacts (from ``rows["first"]``,
+def _effects_table(fit: _Fit, first: pd.DataFrame, design: Design, scope: str) -> list[dict]:
+    """The three designs of one scope, estimated together (``fit``): each kind of event,
+    reached personal contacts, the naive before/after of personal contacts (``first``:
     each student's first reached contact) and contacts by baseline (below / above the
-    median completion before the contact). Also returns the effects, to hold a school's
-    rare kinds at the division's."""
-    fit = _Fit({k: rows[k] for k in DESIGNS}, design, np.random.default_rng(design.seed), held)
+    median completion before the contact)."""
     out = []
     for kind, estimand in DESIGNS.items():
         method = METHOD[kind].format(w=design.window_days, b=design.n_boot,
@@ -45,20 +42,16 @@ def _effects_table(rows: dict[str, pd.DataFrame], design: Design, scope: str,
                             _per_reached(result, design.confidence), design,
                             method=REACHED_METHOD + method, caveat=REACHED_CAVEAT))
             out.append(_row("naive_before_after_personal", scope,
-                            _naive(rows["first"], design), design, naive=True,
+                            _naive(first, design), design, naive=True,
                             method=NAIVE_METHOD.format(w=design.window_days),
                             caveat="Not an effect: shown to explain why the comparison "
                                    "group matters."))
         if kind != "conference" and "att" in result:
-            m = fit.matched[kind]
-            median = m.loc[m["treated"], "before"].median()
-            below = (m["before"] <= median).to_numpy()
             for label, low in (("baseline below median", True),
                                ("baseline above median", False)):
-                out.append(_row(estimand, scope, fit.result(kind, below == low), design,
+                out.append(_row(estimand, scope, fit.result(kind, low), design,
                                 subgroup=label, method=method, caveat=CAVEAT[kind]))
-    effects = {k: float(v) for k, v in zip(fit.kinds, fit.effect, strict=True)}
-    return out, effects
+    return out
 
 
 def _per_reached(result: dict, confidence: float) -> dict:
@@ -95,9 +88,9 @@ def contact_effects(tables: dict[str, pd.DataFrame], *, design: Design | None = 
     completion (below / above the median)."""
     design = design or Design()
     prepared = Prepared(tables, design)
-    rows = {k: prepared.rows(k) for k in DESIGNS}
-    return effect_table(_effects_table({**rows, "first": prepared.first_contacts()}, design,
-                                       scope)[0])
+    fit = _Fit({k: prepared.rows(k) for k in DESIGNS}, design,
+               np.random.default_rng(design.seed))
+    return effect_table(_effects_table(fit, prepared.first_contacts(), design, scope))
 
 
 def _wwc_band(sd: float) -> str:
@@ -135,18 +128,26 @@ def effects_from_rows(rows: dict[str, pd.DataFrame], weeks: pd.DataFrame,
     weeks, however they were built (here, or on a cluster). Of ``tables``, only the small
     ones are used: students and broadcasts."""
     schools = sorted(tables["students"]["school_id"].astype("str").unique())
-    division, held = _effects_table(rows, design, "division")
-    out = division + occasional_broadcast_rows(tables["broadcasts"], weeks, design, "division")
-    # Split every table by school once (filtering per school would cost schools x rows).
-    frames = {**rows, "weeks": weeks, "broadcasts": tables["broadcasts"]}
+    # One fit for the division and each school: a school's resamples are the division's,
+    # restricted to its students, teachers and pairs; its effects of kinds too rare there
+    # are held at the division's.
+    fit = _Fit({k: rows[k] for k in DESIGNS}, design, np.random.default_rng(design.seed),
+               parts="school_id")
+    out = _effects_table(fit, rows["first"], design, "division")
+    out += occasional_broadcast_rows(tables["broadcasts"], weeks, design, "division")
+    # Split the other tables by school once (filtering per school would cost schools x rows).
+    frames = {"first": rows["first"], "weeks": weeks, "broadcasts": tables["broadcasts"]}
     by_school = {name: dict(tuple(frame.groupby(frame["school_id"].astype("str"), sort=False)))
                  for name, frame in frames.items()}
 
     def mine(name: str, school: str) -> pd.DataFrame:
         return by_school[name].get(school, frames[name].iloc[:0])
 
+    held = dict(zip(fit.kinds, fit.effect, strict=True))
     for school in schools:
-        out += _effects_table({k: mine(k, school) for k in rows}, design, school, held)[0]
+        part = fit.parts.get(school) or _Fit({k: rows[k].iloc[:0] for k in DESIGNS}, design,
+                                             np.random.default_rng(design.seed), held)
+        out += _effects_table(part, mine("first", school), design, school)
         out += occasional_broadcast_rows(mine("broadcasts", school), mine("weeks", school),
                                          design, school)
     return effect_table(out)

@@ -17,69 +17,13 @@ from engagement.estimate.design import (
     MAX_CONTACTED_AFTER,
     MIN_TREATED_STUDENTS,
     REACHED,
-    TREATED,
     Design,
 )
-from engagement.estimate.inference import _bootstrap, _cell_sums, _solve
+from engagement.estimate.inference import _bootstrap, _solve
 from engagement.estimate.matching import _matched
-from engagement.estimate.panel import cell_numbers
+from engagement.estimate.sums import _design_sums, _part_sums
 from engagement.parsing import positions
 from engagement.privacy import count_text
-
-
-def _design_sums(m: pd.DataFrame, kind: str, units: dict[str, np.ndarray],
-                 weights: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """A design's sums per treated row (the columns above), at the point and under each
-    resample of each scheme: the matched contrast of the outcome and of each share,
-    treated rows, their completion after, those reached, and comparison weight (all, and
-    contacted in the week after).
-
-    Each cell's comparison rows count as the cell's treated rows over its comparison rows
-    *in that resample*, and a cell that a resample left without either group counts for
-    nothing: the weights of the whole sample, held fixed, would carry the level of
-    completion into every resample through how many comparison rows it drew.
-
-    ``units``: per scheme, each row's unit (student, teacher or pair); ``weights``: per
-    scheme, how often each unit is drawn in each resample."""
-    cell = cell_numbers(m, MATCH_ON[kind])
-    t = m["treated"].to_numpy().astype(float)
-    c = 1.0 - t
-    values = [m["outcome"].to_numpy(), *(m[f"share_{k}"].to_numpy() for k in EXPOSED)]
-    later = m["attempted_after"].to_numpy() if "attempted_after" in m else np.zeros(len(m))
-    reached = m["reached"].to_numpy() if "reached" in m else np.ones(len(m))
-    # Per cell: treated rows, their values, after and reached; then comparison rows, their
-    # values and those contacted in the week after.
-    columns = [t, *(t * v for v in values), t * m["after"].to_numpy(), t * reached,
-               c, *(c * v for v in values), c * later]
-    n_cells = cell.max() + 1 if len(cell) else 0
-    n_boot = next(iter(weights.values())).shape[1]
-    # Cells a block at a time: cells x columns x resamples in memory (about 8 MB, which
-    # the allocator reuses; larger blocks are fresh pages to fault in every time).
-    block = max(2**20 // (len(columns) * n_boot), 1)
-
-    def per_treated(cell_sums, draws: np.ndarray | None) -> np.ndarray:
-        sums = np.zeros((CONTACTED_AFTER + 1, 1 if draws is None else draws.shape[1]))
-        for lo in range(0, n_cells, block):
-            s = cell_sums(draws, lo, min(lo + block, n_cells))  # cells x columns x resamples
-            n_t, n_c = s[:, 0], s[:, 7]
-            both = ((n_t > 0) & (n_c > 0)).astype(float)
-            w = both * n_t / np.where(n_c > 0, n_c, 1.0)
-            # Summed over the cells without temporaries of cells x columns x resamples.
-            sums += np.concatenate([
-                np.einsum("cjb,cb->jb", s[:, 1:5], both) - np.einsum("cjb,cb->jb", s[:, 8:12], w),
-                np.einsum("cjb,cb->jb", s[:, [0, 5, 6]], both),
-                np.einsum("cjb,cb->jb", s[:, [7, 12]], w)])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (sums / sums[TREATED]).T
-
-    out, point = {}, None
-    for scheme, draws in weights.items():
-        cell_sums = _cell_sums(units[scheme], cell, columns, len(draws))
-        if point is None:  # no draws: every unit once
-            point = per_treated(cell_sums, None)[0]
-        out[scheme] = (point, per_treated(cell_sums, draws))
-    return out
-
 
 SCHEMES = ("student", "teacher", "pair")
 
@@ -123,15 +67,12 @@ class _Fit:
     too few of their events to estimate them, so that their share is still removed."""
 
     def __init__(self, rows: dict[str, pd.DataFrame], design: Design, rng: np.random.Generator,
-                 held: dict[str, float] | None = None):
-        self.design = design
-        self.matched = {k: _matched(r, MATCH_ON[k]) for k, r in rows.items()}
-        self.treated_students = {k: m.loc[m["treated"], "student_id"].nunique()
-                                 for k, m in self.matched.items()}
-        self.kinds = [k for k in self.matched
-                      if self.treated_students[k] >= MIN_TREATED_STUDENTS]
-        self.held = {k: v for k, v in (held or {}).items()
-                     if k not in self.kinds and np.isfinite(v)}
+                 held: dict[str, float] | None = None, *, parts: str | None = None):
+        """``parts``: a column (``school_id``) whose values split the scope into parts
+        (its cells never straddle two), each fitted too (``self.parts``, with this
+        scope's effects held), from this scope's resamples restricted to the part: one
+        pass over the rows serves every part."""
+        self._set_rows({k: _matched(r, MATCH_ON[k]) for k, r in rows.items()}, design, held)
         # Students, teachers and their pairs in sorted order, so that the resamples do not
         # depend on row order.
         used = [self.matched[k] for k in self.kinds]
@@ -148,10 +89,69 @@ class _Fit:
         self.weights = {"student": _bootstrap(rng, len(self.students), n, by_unit=True),
                         "teacher": _bootstrap(rng, len(self.teachers), n, by_unit=True),
                         "pair": _bootstrap(rng, len(self.pairs), n, by_unit=True)}
-        by_kind = {k: self._sums(self.matched[k], k) for k in self.kinds}
-        self.sums = {scheme: {k: by_kind[k][scheme] for k in self.kinds} for scheme in SCHEMES}
+        names, part = self._parts(parts)
+        full = {k: self._sums(self.matched[k], k, part[k], len(names)) for k in self.kinds}
+        halves = {k: {low: self._sums(m, k, np.zeros(len(m), np.int64), 1)
+                      for low in (True, False)
+                      for m in [_matched(self.matched[k], MATCH_ON[k], self.below[k] == low)]}
+                  for k in self.kinds}
+        self._set_sums({k: _part_sums(v, None) for k, v in full.items()},
+                       {k: {low: _part_sums(v, 0) for low, v in h.items()}
+                        for k, h in halves.items()})
+        self.parts: dict[str, _Fit] = {}
+        if parts is None:
+            return
+        # Each part's halves, below and above its own median, in one pass per half.
+        part_halves = {}
+        for k in self.kinds:
+            m = self.matched[k]
+            below = self._below(m, part[k])
+            part_halves[k] = {}
+            for low in (True, False):
+                keep = _matched(m.assign(part=part[k]), MATCH_ON[k], below == low)
+                part_halves[k][low] = self._sums(keep, k, keep["part"].to_numpy(), len(names))
+        effects = dict(zip(self.kinds, self.effect, strict=True))
+        for at, name in enumerate(names):
+            fit = object.__new__(_Fit)
+            fit._set_rows({k: m[part[k] == at].reset_index(drop=True)
+                           for k, m in self.matched.items()}, design, effects)
+            fit._set_sums({k: _part_sums(v, at) for k, v in full.items()},
+                          {k: {low: _part_sums(v, at) for low, v in h.items()}
+                           for k, h in part_halves.items()})
+            self.parts[name] = fit
+
+    def _set_rows(self, matched: dict[str, pd.DataFrame], design: Design,
+                  held: dict[str, float] | None) -> None:
+        """The scope's matched rows, the kinds it can estimate, the effects it holds the
+        others at, and which rows are below its median completion before."""
+        self.design = design
+        self.matched = matched
+        self.treated_students = {k: m.loc[m["treated"], "student_id"].nunique()
+                                 for k, m in matched.items()}
+        self.kinds = [k for k in matched if self.treated_students[k] >= MIN_TREATED_STUDENTS]
+        self.held = {k: v for k, v in (held or {}).items()
+                     if k not in self.kinds and np.isfinite(v)}
+        self.below = {k: self._below(m, np.zeros(len(m), np.int64)) for k, m in matched.items()}
+
+    @staticmethod
+    def _below(m: pd.DataFrame, part: np.ndarray) -> np.ndarray:
+        """Rows whose completion before is at or below the median of their part's treated
+        rows (the subgroups by baseline)."""
+        if m.empty:
+            return np.zeros(0, dtype=bool)
+        before = m["before"].to_numpy()
+        treated = m["treated"].to_numpy()
+        median = pd.Series(before[treated]).groupby(part[treated]).median()
+        return before <= median.reindex(range(part.max() + 1)).to_numpy()[part]
+
+    def _set_sums(self, sums: dict[str, dict], halves: dict[str, dict]) -> None:
+        """Each design's sums per treated row (and of its halves), and the effects of all
+        kinds solved together from them."""
+        self.sums = {scheme: {k: sums[k][scheme] for k in self.kinds} for scheme in SCHEMES}
+        self.halves = halves
+        n_boot = self.design.n_boot
         self.effect = np.zeros(0)
-        self.effect_b = {scheme: np.zeros((design.n_boot, 0)) for scheme in SCHEMES}
+        self.effect_b = {scheme: np.zeros((n_boot, 0)) for scheme in SCHEMES}
         if self.kinds:
             cols = [EXPOSED[k] for k in self.kinds]
             point = np.stack([self._less_held(self.sums["student"][k][0]) for k in self.kinds])
@@ -161,35 +161,43 @@ class _Fit:
                                 axis=1)
                 self.effect_b[scheme] = _solve(boot[:, :, cols], boot[:, :, 0])
 
+    def _parts(self, column: str | None) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The parts' names (sorted) and each matched row's part, per kind."""
+        if column is None:
+            return ["all"], {k: np.zeros(len(m), np.int64) for k, m in self.matched.items()}
+        names = _sorted_unique([m[column].astype("str") for m in self.matched.values()])
+        return list(names), {k: positions(m[column].astype("str"), names).astype(np.int64)
+                             for k, m in self.matched.items()}
+
     def _pair_codes(self, m: pd.DataFrame) -> np.ndarray:
         student = positions(m["student_id"].astype("str"), self.students).astype(np.int64)
         teacher = positions(_teacher(m), self.teachers).astype(np.int64)
         return student * max(len(self.teachers), 1) + teacher
 
-    def _sums(self, m: pd.DataFrame, kind: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def _sums(self, m: pd.DataFrame, kind: str, part: np.ndarray, n_parts: int) -> dict:
         pair = np.searchsorted(self.pairs, self._pair_codes(m))
         return _design_sums(m, kind, {k: u[pair] for k, u in self.units.items()},
-                            self.weights)
+                            self.weights, part, n_parts)
 
     def _less_held(self, sums: np.ndarray) -> np.ndarray:
         """The change less the share of the kinds held at given effects."""
         change = sums[..., 0] - sum(sums[..., EXPOSED[k]] * v for k, v in self.held.items())
         return np.concatenate([change[..., None], sums[..., 1:]], axis=-1)
 
-    def result(self, kind: str, within: np.ndarray | None = None) -> dict:
-        """What ``_row`` reports for one design: for all its rows, or for a subgroup of
-        them (``within``: a mask of its matched rows; the other kinds' effects held at
-        the whole scope's)."""
+    def result(self, kind: str, below: bool | None = None) -> dict:
+        """What ``_row`` reports for one design: for all its rows, or for those below
+        (``below=True``) or above the median completion before (the other kinds' effects
+        held at the whole scope's)."""
         if kind not in self.kinds:
             few = self.treated_students.get(kind, 0)
             return {"reason": f"{count_text(few)} contacted students with a comparison: "
                               "too few to estimate"} if few else {}
-        m = (self.matched[kind] if within is None
-             else _matched(self.matched[kind], MATCH_ON[kind], within))
+        m = (self.matched[kind] if below is None
+             else _matched(self.matched[kind], MATCH_ON[kind], self.below[kind] == below))
         if not m["treated"].any():
             return {}
-        sums = ({scheme: self.sums[scheme][kind] for scheme in SCHEMES} if within is None
-                else self._sums(m, kind))
+        sums = ({scheme: self.sums[scheme][kind] for scheme in SCHEMES} if below is None
+                else self.halves[kind][below])
         point = self._less_held(sums["student"][0])
         others = [k for k in self.kinds if k != kind]
         effect = dict(zip(self.kinds, self.effect, strict=True))

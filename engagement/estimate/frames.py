@@ -59,8 +59,7 @@ def _row(estimand: str, scope: str, fit: dict, design: Design, *, subgroup: str 
     low, high = fit.get("interval") or _interval(draws, design.confidence)
     odds = [np.nan] * 3
     if not naive:
-        odds_b = np.array([_odds_ratio(p, e) for p, e in zip(fit["after_b"], draws,
-                                                               strict=True)])
+        odds_b = _odds_ratio(fit["after_b"], draws)
         odds = [_odds_ratio(fit["after"], value), *_interval(odds_b, design.confidence)]
     return {"estimand": estimand, "scope": scope, "subgroup": subgroup,
             "estimate": 100 * value, "ci_low": 100 * low, "ci_high": 100 * high,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 
 def _solve(m: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -52,12 +52,14 @@ def _resampled(draws: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.einsum("bn,n...->b...", draws, values, optimize=False)
 
 
-def _odds_ratio(after: float, att: float) -> float:
-    """Odds of completion after, against the odds had the change been the comparison's."""
-    counterfactual = after - att
-    if not (0 < after < 1 and 0 < counterfactual < 1):
-        return np.nan
-    return (after / (1 - after)) / (counterfactual / (1 - counterfactual))
+def _odds_ratio(after, att):
+    """Odds of completion after, against the odds had the change been the comparison's
+    (NaN where either share is not strictly between 0 and 1); for numbers or arrays."""
+    after, counterfactual = np.asarray(after, dtype=float), np.asarray(after - att, dtype=float)
+    ok = (0 < after) & (after < 1) & (0 < counterfactual) & (counterfactual < 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        odds = (after / (1 - after)) / (counterfactual / (1 - counterfactual))
+    return np.where(ok, odds, np.nan)[()]
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -86,27 +88,3 @@ def _wilson(successes: np.ndarray, n: np.ndarray, confidence: float):
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     return p, centre - half, centre + half
-
-
-def _cell_sums(unit: np.ndarray, cell: np.ndarray, columns: list[np.ndarray], n_units: int):
-    """A function of resampling weights (units x resamples, ``unit``: each row's; None:
-    every unit once) and a range of cells, that sums each column over each cell's rows
-    under each resample's weights, giving cells x columns x resamples. The rows are
-    gathered once, for every resample; a range of cells is a block of rows."""
-    n_cells, n_columns = (cell.max() + 1 if len(cell) else 0), len(columns)
-    data = np.concatenate(columns)
-    kept = data != 0  # a treated row adds nothing to comparison columns, and vice versa
-    stacked = sparse.csr_matrix(
-        (data[kept],
-         ((np.tile(cell * n_columns, n_columns)
-           + np.repeat(np.arange(n_columns), len(cell)))[kept],
-          np.tile(unit, n_columns)[kept])),
-        shape=(n_cells * n_columns, n_units))
-
-    def sums(draws: np.ndarray | None, lo: int, hi: int) -> np.ndarray:
-        # Each sum adds its row's units in the same order whatever the resamples.
-        out = (stacked[lo * n_columns:hi * n_columns]
-               @ (np.ones((n_units, 1)) if draws is None else draws))
-        return out.reshape(hi - lo, n_columns, -1)
-
-    return sums
