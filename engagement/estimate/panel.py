@@ -70,7 +70,13 @@ class PairTimeline:
         of_name[seen] = np.arange(len(seen))
         code = (positions(counted["student_id"], self.students) * len(self.teachers)
                 + of_name[name])
-        self.pairs, pair = np.unique(code, return_inverse=True)
+        # np.unique(code, return_inverse=True), by hashing the rows and sorting the pairs.
+        pair, found = pd.factorize(code)
+        order = np.argsort(found, kind="stable")
+        self.pairs = found[order]
+        rank = np.empty(len(found), dtype=np.int64)
+        rank[order] = np.arange(len(found))
+        pair = rank[pair]
         major = np.zeros(len(counted), dtype=bool)
         if "category" in assignments:
             is_major = np.append(assignments["category"].astype("str").str.lower().isin(MAJOR)
