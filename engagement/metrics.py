@@ -156,19 +156,22 @@ class Timeline:
     ('assignments due in the 21 days after day d') are two lookups."""
 
     def __init__(self, flags: pd.DataFrame, timezone: str):
-        counted = flags.loc[flags["counted"] & flags["due_at"].notna(),
-                            ["student_id", "due_at", "completed", "missing"]]
+        # The counted results with a due time, as arrays (a frame of them would copy the
+        # student ids of every result).
+        counted = (flags["counted"] & flags["due_at"].notna()).to_numpy()
         self.students = pd.Index(pd.unique(flags["student_id"]))
         self.origin = pd.Timestamp("2000-01-01", tz=timezone)
-        stu = positions(counted["student_id"], self.students)
-        day = self.day_number(counted["due_at"])
+        stu = positions(flags["student_id"], self.students)[counted]
+        due = flags["due_at"][counted]
+        day = self.day_number(due)
         # In due order; work due at the same moment puts missed work last, so "the last
         # three" do not depend on the order rows came in.
-        instant = counted["due_at"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        order = np.lexsort((counted["missing"].to_numpy(), instant, stu))
+        instant = due.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        missing = flags["missing"].to_numpy()[counted]
+        order = np.lexsort((missing, instant, stu))
         self.key = (stu * KEY + day)[order]
-        self.done = np.concatenate([[0], np.cumsum(counted["completed"].to_numpy()[order])])
-        self.missed = np.concatenate([[0], np.cumsum(counted["missing"].to_numpy()[order])])
+        self.done = np.concatenate([[0], np.cumsum(flags["completed"].to_numpy()[counted][order])])
+        self.missed = np.concatenate([[0], np.cumsum(missing[order])])
         self.position = DayIndex(self.key, len(self.students))
 
     def day_number(self, times: pd.Series) -> np.ndarray:

@@ -47,28 +47,33 @@ class PairTimeline:
     def __init__(self, flags: pd.DataFrame, assignments: pd.DataFrame,
                  enrollments: pd.DataFrame | None, contacts: pd.DataFrame, timezone: str,
                  by_teacher: frozenset[str] | None = None):
-        counted = flags.loc[flags["counted"] & flags["due_at"].notna(),  # the columns used
-                            ["student_id", "assignment_id", "class_id", "school_id", "due_at",
-                             "completed", "missing"]]
+        # The counted results with a due time, as arrays: a frame of them would copy every
+        # text column of a division's results (gigabytes).
+        counted = (flags["counted"] & flags["due_at"].notna()).to_numpy()
+        work = positions(flags["assignment_id"], assignments["assignment_id"])[counted]
         if enrollments is None:
             enrollments = pd.DataFrame({"student_id": [], "class_id": [], "teacher_id": []})
         teacher = _teacher_of_class(enrollments)
         self.by_teacher = (schools_naming_teachers(contacts, enrollments) if by_teacher is None
                            else by_teacher)
         # Each result's teacher (its class's, where the school's contacts name teachers,
-        # else "any"), by position in the names: a string per row costs seconds.
+        # else "any"), by position in the names, through its assignment (whose class and
+        # school the result's are): a string per row costs seconds.
         listed = pd.concat([teacher, pd.Series(["any"], dtype="str")])
         names = pd.Index(pd.unique(listed))
         of_class = positions(listed, names)  # each class's name, then "any" (position -1)
-        at = positions(counted["class_id"].astype("str"), teacher.index)
-        named = (at >= 0) & counted["school_id"].astype("str").isin(self.by_teacher).to_numpy()
-        name = of_class[np.where(named, at, -1)]
+        # Per assignment, then a last entry for a result without one.
+        class_at = np.append(positions(assignments["class_id"].astype("str"), teacher.index), -1)
+        named_school = np.append(assignments["school_id"].astype("str").isin(self.by_teacher)
+                                 .to_numpy(), False)
+        at = class_at[work]
+        name = of_class[np.where((at >= 0) & named_school[work], at, -1)]
         seen = pd.unique(name)  # in order of first appearance, as the names would be
         self.students = pd.Index(pd.unique(flags["student_id"]))
         self.teachers = names[seen]
         of_name = np.zeros(len(names), dtype=np.int64)
         of_name[seen] = np.arange(len(seen))
-        code = (positions(counted["student_id"], self.students) * len(self.teachers)
+        code = (positions(flags["student_id"], self.students)[counted] * len(self.teachers)
                 + of_name[name])
         # np.unique(code, return_inverse=True), by hashing the rows and sorting the pairs.
         pair, found = pd.factorize(code)
@@ -77,21 +82,22 @@ class PairTimeline:
         rank = np.empty(len(found), dtype=np.int64)
         rank[order] = np.arange(len(found))
         pair = rank[pair]
-        major = np.zeros(len(counted), dtype=bool)
+        major = np.zeros(len(work), dtype=bool)
         if "category" in assignments:
             is_major = np.append(assignments["category"].astype("str").str.lower().isin(MAJOR)
                                  .to_numpy(), False)  # ends with False, for no assignment
-            major = is_major[positions(counted["assignment_id"], assignments["assignment_id"])]
-        day = day_number(counted["due_at"], timezone)
-        instant = counted["due_at"].to_numpy(dtype="datetime64[ns]").view(np.int64)
-        missing = counted["missing"].to_numpy()
+            major = is_major[work]
+        due = flags["due_at"][counted]
+        day = day_number(due, timezone)
+        instant = due.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        missing = flags["missing"].to_numpy()[counted]
         order = np.lexsort((missing, instant, pair))
         self.key = (pair.astype(np.int64) * KEY + day)[order]
 
         def running(x: np.ndarray) -> np.ndarray:
             return np.concatenate([[0], np.cumsum(x[order])])
 
-        self.done = running(counted["completed"].to_numpy())
+        self.done = running(flags["completed"].to_numpy()[counted])
         self.missed = running(missing)
         self.missed_major = running(missing & major)
         self.position = DayIndex(self.key, len(self.pairs))
