@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engagement.config import Effects, SampleConfig
 from engagement.dataset import clean_folder
-from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects
+from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects, inference, sums
 from engagement.estimate.fit import _Fit
 from engagement.estimate.panel import cell_numbers
 from engagement.sample import canonical_tables, simulate
@@ -237,6 +237,23 @@ def test_a_school_fitted_in_the_division_pass_is_the_school_fitted_alone(sample_
                     width = np.subtract(*np.nanpercentile([a["att_b"], b["att_b"]],
                                                           [97.5, 2.5], axis=1))
                     assert 0.75 < width[0] / width[1] < 1.33
+
+
+def test_draws_held_as_counts_give_the_same_digits(sample_tables, monkeypatch):
+    """A division's resampling weights are held as small counts and summed a chunk of
+    resamples at a time: every estimate and resample is the same, to the last digit, as
+    with the weights held as floats and summed at once."""
+    prepared = Prepared(sample_tables, FAST)
+    rows = {k: prepared.rows(k) for k in DESIGNS}
+    floats = _Fit(rows, FAST, np.random.default_rng(0))
+    monkeypatch.setattr(inference, "DRAWS_IN_FLOATS", 8 * 7)  # 7 floats: chunks of 1-7
+    monkeypatch.setattr(sums, "DRAWS_IN_FLOATS", 8 * 7 * len(floats.teachers))
+    counts = _Fit(rows, FAST, np.random.default_rng(0))
+    assert all(w.dtype == np.uint8 for w in counts.weights.values())
+    for kind in floats.kinds:
+        for below in (None, True):
+            a, b = floats.result(kind, below), counts.result(kind, below)
+            assert a["att"] == b["att"] and (a["att_b"] == b["att_b"]).all()
 
 
 def test_a_rare_kind_is_held_not_solved_and_spoils_no_resample(sample_tables):

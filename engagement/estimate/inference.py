@@ -29,12 +29,19 @@ def _students_in_order(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, students
 
 
+# Resampling weights of one scheme above this many bytes as floats are held as small counts
+# (a division's pairs x resamples would take gigabytes) and summed a chunk at a time.
+DRAWS_IN_FLOATS = 2**28
+
+
 def _bootstrap(rng: np.random.Generator, n: int, n_boot: int, *,
                by_unit: bool = False) -> np.ndarray:
     """Resampling weights: how often each student is drawn in each resample, as
     resamples x students (``by_unit``: students x resamples, filled in place rather than
-    transposed after, which would hold both at once)."""
-    draws = np.zeros((n, n_boot)).T if by_unit else np.zeros((n_boot, n))
+    transposed after, which would hold both at once; as small counts when floats would
+    take over 256 MB, a unit being drawn a handful of times at most, never 255)."""
+    dtype = float if not by_unit or n * n_boot * 8 <= DRAWS_IN_FLOATS else np.uint8
+    draws = np.zeros((n, n_boot), dtype=dtype).T if by_unit else np.zeros((n_boot, n))
     # Resamples a chunk at a time (about 32 MB of picks): the generator gives the same
     # picks as one resample at a time, in a fraction of the time for small n.
     step = max(2**22 // max(n, 1), 1)

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import sparse
 
 from engagement.estimate.design import CONTACTED_AFTER, EXPOSED, MATCH_ON, TREATED
+from engagement.estimate.inference import DRAWS_IN_FLOATS
 from engagement.estimate.panel import cell_numbers
 
 
@@ -53,24 +54,32 @@ def _design_sums(m: pd.DataFrame, kind: str, units: dict[str, np.ndarray],
     cell = rank[cell]
     edges = np.searchsorted(part_of_cell[order], np.arange(n_parts + 1))
     n_boot = next(iter(weights.values())).shape[1]
-    # Cells a block at a time: cells x columns x resamples in memory (about 8 MB, which
-    # the allocator reuses; larger blocks are fresh pages to fault in every time).
-    block = max(2**20 // (len(columns) * n_boot), 1)
 
     def per_treated(cell_sums, draws: np.ndarray | None) -> np.ndarray:
-        sums = np.zeros((n_parts, CONTACTED_AFTER + 1, 1 if draws is None else draws.shape[1]))
-        for at in range(n_parts):
-            for lo in range(edges[at], edges[at + 1], block):
-                s = cell_sums(draws, lo, min(lo + block, edges[at + 1]))  # cells x columns x b
-                n_t, n_c = s[:, 0], s[:, 7]
-                both = ((n_t > 0) & (n_c > 0)).astype(float)
-                w = both * n_t / np.where(n_c > 0, n_c, 1.0)
-                # Summed over the cells without temporaries of cells x columns x resamples.
-                sums[at] += np.concatenate([
-                    np.einsum("cjb,cb->jb", s[:, 1:5], both)
-                    - np.einsum("cjb,cb->jb", s[:, 8:12], w),
-                    np.einsum("cjb,cb->jb", s[:, [0, 5, 6]], both),
-                    np.einsum("cjb,cb->jb", s[:, [7, 12]], w)])
+        n = 1 if draws is None else draws.shape[1]
+        sums = np.zeros((n_parts, CONTACTED_AFTER + 1, n))
+        # Resamples a chunk at a time when the draws are held as small counts (as floats,
+        # at most DRAWS_IN_FLOATS bytes); cells a block at a time: cells x columns x
+        # resamples in memory (about 8 MB, which the allocator reuses; larger blocks are
+        # fresh pages to fault in every time). Each resample's sum adds its cells in the
+        # same order whatever the chunks.
+        chunk = n if draws is None or draws.dtype == float else max(
+            DRAWS_IN_FLOATS // (8 * max(len(draws), 1)), 1)
+        block = max(2**20 // (len(columns) * n_boot), 1)  # the same blocks for every sum
+        for r in range(0, n, chunk):
+            d = None if draws is None else draws[:, r:r + chunk].astype(float, order="C")
+            for at in range(n_parts):
+                for lo in range(edges[at], edges[at + 1], block):
+                    s = cell_sums(d, lo, min(lo + block, edges[at + 1]))  # cells x columns x b
+                    n_t, n_c = s[:, 0], s[:, 7]
+                    both = ((n_t > 0) & (n_c > 0)).astype(float)
+                    w = both * n_t / np.where(n_c > 0, n_c, 1.0)
+                    # Summed over the cells without temporaries of cells x columns x b.
+                    sums[at, :, r:r + chunk] += np.concatenate([
+                        np.einsum("cjb,cb->jb", s[:, 1:5], both)
+                        - np.einsum("cjb,cb->jb", s[:, 8:12], w),
+                        np.einsum("cjb,cb->jb", s[:, [0, 5, 6]], both),
+                        np.einsum("cjb,cb->jb", s[:, [7, 12]], w)])
         return sums.transpose(0, 2, 1)
 
     out, point = {}, None
