@@ -67,7 +67,8 @@ def _design_sums(m: pd.DataFrame, kind: str, units: dict[str, np.ndarray],
             DRAWS_IN_FLOATS // (8 * max(len(draws), 1)), 1)
         block = max(2**20 // (len(columns) * n_boot), 1)  # the same blocks for every sum
         for r in range(0, n, chunk):
-            d = None if draws is None else draws[:, r:r + chunk].astype(float, order="C")
+            d = (draws if draws is None or draws.dtype == float  # floats: as they are
+                 else draws[:, r:r + chunk].astype(float, order="C"))
             for at in range(n_parts):
                 for lo in range(edges[at], edges[at + 1], block):
                     s = cell_sums(d, lo, min(lo + block, edges[at + 1]))  # cells x columns x b
