@@ -91,9 +91,7 @@ class _Fit:
                         "pair": _bootstrap(rng, len(self.pairs), n, by_unit=True)}
         names, part = self._parts(parts)
         full = {k: self._sums(self.matched[k], k, part[k], len(names)) for k in self.kinds}
-        halves = {k: {low: self._sums(m, k, np.zeros(len(m), np.int64), 1)
-                      for low in (True, False)
-                      for m in [_matched(self.matched[k], MATCH_ON[k], self.below[k] == low)]}
+        halves = {k: self._halves(k, np.zeros(len(self.matched[k]), np.int64), 1)
                   for k in self.kinds}
         self._set_sums({k: _part_sums(v, None) for k, v in full.items()},
                        {k: {low: _part_sums(v, 0) for low, v in h.items()}
@@ -101,15 +99,7 @@ class _Fit:
         self.parts: dict[str, _Fit] = {}
         if parts is None:
             return
-        # Each part's halves, below and above its own median, in one pass per half.
-        part_halves = {}
-        for k in self.kinds:
-            m = self.matched[k]
-            below = self._below(m, part[k])
-            part_halves[k] = {}
-            for low in (True, False):
-                keep = _matched(m.assign(part=part[k]), MATCH_ON[k], below == low)
-                part_halves[k][low] = self._sums(keep, k, keep["part"].to_numpy(), len(names))
+        part_halves = {k: self._halves(k, part[k], len(names)) for k in self.kinds}
         effects = dict(zip(self.kinds, self.effect, strict=True))
         for at, name in enumerate(names):
             fit = object.__new__(_Fit)
@@ -119,6 +109,17 @@ class _Fit:
                           {k: {low: _part_sums(v, at) for low, v in h.items()}
                            for k, h in part_halves.items()})
             self.parts[name] = fit
+
+    def _halves(self, kind: str, part: np.ndarray, n_parts: int) -> dict[bool, dict]:
+        """The sums of each part's rows below (True) and above (False) the median
+        completion before of that part's treated rows, one pass per half."""
+        m = self.matched[kind]
+        below = self._below(m, part)
+        out = {}
+        for low in (True, False):
+            keep = _matched(m.assign(part=part), MATCH_ON[kind], below == low)
+            out[low] = self._sums(keep, kind, keep["part"].to_numpy(), n_parts)
+        return out
 
     def _set_rows(self, matched: dict[str, pd.DataFrame], design: Design,
                   held: dict[str, float] | None) -> None:
