@@ -21,10 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engagement.metrics import DayIndex, Timeline, day_number
+from engagement.metrics import KEY, DayIndex, Timeline, day_number
 from engagement.parsing import positions
 
-KEY = 100_000  # day numbers stay below this (see metrics.Timeline)
 MAJOR = ("test", "project", "exam", "final", "summative", "assessment", "major")
 # Lagged completion (days relative to the decision day) that the outcome is adjusted for.
 LAGS = ((-7, 0), (-14, -7), (-21, -14), (-63, -21))
@@ -223,7 +222,7 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     reached = np.zeros(len(at), dtype=bool)
     reached[treated] = attempts.to_numpy()[at[treated]]
     of_student = positions(pl.students, tl.students)  # tl.keys, by position
-    skey = of_student[pl.pairs[pkey // KEY] // len(pl.teachers)] * 100_000 + pkey % KEY
+    skey = of_student[pl.pairs[pkey // KEY] // len(pl.teachers)] * KEY + pkey % KEY
     attempt_at = DayIndex(attempted, len(tl.students))
 
     def attempts_between(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
