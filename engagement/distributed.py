@@ -37,7 +37,7 @@ from engagement.estimate import (
     MATCH_ON,
     Design,
     Prepared,
-    attempts_of_mode,
+    decisions_of_mode,
     effects_from_rows,
     school_days,
     school_week_counts,
@@ -50,7 +50,7 @@ from engagement.estimate.panel import ROW_ORDER, schools_naming_teachers
 # The columns the effect estimates read: the rest of each table stays on disk.
 COLUMNS = {"results": ["student_id", "assignment_id", "status"],
            "contacts": ["student_id", "school_id", "staff_id", "contact_at", "mode",
-                        "initiator", "outcome"],
+                        "initiator", "purpose", "outcome"],
            "enrollments": ["student_id", "class_id", "teacher_id"],
            "conferences": ["student_id", "school_id", "staff_id", "scheduled_at", "status"],
            "students": ["student_id", "school_id"],
@@ -131,7 +131,7 @@ def _bucket(ids: pd.Series, parts: int) -> pd.Series:
 
 
 def _contact_days(contacts: pd.DataFrame, design: Design) -> dict[str, pd.DataFrame]:
-    return {k: school_days(attempts_of_mode(contacts, k), "contact_at", design.timezone)
+    return {k: school_days(decisions_of_mode(contacts, k), "contact_at", design.timezone)
             for k in DESIGNS if k != "conference"}
 
 

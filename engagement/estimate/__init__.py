@@ -9,10 +9,11 @@ as far as school records allow, and says "not estimable" with the reason where n
 student in their own classes, so the unit is the (teacher, student) pair on a day someone
 at the school made a contact (``panel``).
 
-- *Treated*: the teacher attempted a contact with the family that day, whatever came of it
-  (intention to treat). Counting only calls that reached the family would put the
-  unanswered ones among the comparisons, and whether a family answers goes with how
-  engaged it is, which also drives completion: reaching is selection.
+- *Treated*: the teacher attempted a contact with the family that day about schoolwork (or
+  with no purpose recorded), whatever came of it (intention to treat). Counting only calls
+  that reached the family would put the unanswered ones among the comparisons, and whether
+  a family answers goes with how engaged it is, which also drives completion: reaching is
+  selection.
 - *Comparison*: students of the same school not contacted that day, with the same record
   in that teacher's classes (missed in the last 7 days, completion over 14 days, missed
   among the last three, a missed test or project, and whether something was missed in the
@@ -77,15 +78,21 @@ from engagement.estimate.campaigns import campaign_hand_in, find_campaigns, resu
 from engagement.estimate.contacts import contact_effects, effects, effects_from_rows
 from engagement.estimate.design import DESCRIPTIVE, DESIGNS, ESTIMANDS, MATCH_ON, Design
 from engagement.estimate.event_study import event_study
-from engagement.estimate.events import Prepared, attempts_of_mode, events_of_mode, school_days
+from engagement.estimate.events import (
+    Prepared,
+    attempts_of_mode,
+    decisions_of_mode,
+    events_of_mode,
+    school_days,
+)
 from engagement.estimate.matching import with_exposures, with_outcome
 from engagement.estimate.selection import dose_response, initiator_before_after, invitations
 
 __all__ = [
     "DESCRIPTIVE", "DESIGNS", "ESTIMANDS", "MATCH_ON", "Design", "Prepared",
     "attempts_of_mode", "broadcast_association", "broadcast_effect", "campaign_hand_in",
-    "contact_effects", "dose_response", "effects", "effects_from_rows", "event_study",
-    "events_of_mode", "find_campaigns", "initiator_before_after", "invitations",
+    "contact_effects", "decisions_of_mode", "dose_response", "effects", "effects_from_rows",
+    "event_study", "events_of_mode", "find_campaigns", "initiator_before_after", "invitations",
     "results_by_class", "school_days", "school_week_counts", "school_weeks_from",
     "with_exposures", "with_outcome",
 ]

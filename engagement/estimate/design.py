@@ -93,9 +93,10 @@ MIN_TREATED_STUDENTS = 10
 
 
 DECISION_METHOD = (
-    "matched comparison of decisions: each {what} by a teacher to a student who had fallen "
-    "behind in that teacher's classes, against students of the same school not contacted "
-    "that day, fresh like them (no school attempt with the family in the {h} days before), "
+    "matched comparison of decisions: each {what} by a teacher about schoolwork (or with no "
+    "purpose recorded) to a student who had fallen behind in that teacher's classes, against "
+    "students of the same school not contacted that day, fresh like them (no school attempt "
+    "with the family in the {h} days before), "
     "with the same record in that teacher's classes (missed in the last 7 days, completion "
     "over 14 days, missed among the last three, a missed test or project, a miss in the "
     "last 3 days), the same week and the same longer-run completion; completion of work "
