@@ -41,7 +41,7 @@ def test_effects_by_channel_shows_each_estimate_with_n_and_the_naive_one(sample_
                       "Written message home", "Conference attended", "Bulletin or newsletter",
                       "Naive before/after (not an effect)"]
     text = _texts(ax)
-    assert "+9.4  (n = 1,074 events)" in text and "+21.9" in text
+    assert "+9.5  (n = 1,074 events)" in text and "+21.9" in text
     assert len(ax.containers) == 6  # one error bar per estimate
     assert "interval" in ax.get_xlabel()
 
@@ -53,7 +53,7 @@ def test_event_study_draws_both_groups_the_band_and_the_naive_arrow(sample_resul
     assert any(label.startswith("comparison") for label in labels)
     assert len(ax.collections) >= 1  # the interval band
     text = " ".join(_texts(ax).split())  # the note under the chart is wrapped
-    assert "Matched estimate for weeks 0 to 2: +9.4" in text
+    assert "Matched estimate for weeks 0 to 2: +9.5" in text
     assert "Naive before/after: +21.9" in text and "not the gap drawn" in text
     # The sample's contacted students fall below their comparison from week 3: said.
     assert "From week 3 the contacted students are below their comparison again" in text

@@ -47,7 +47,7 @@ def test_report_has_findings_charts_and_cleaning(report):
     for heading in ("Key findings", "What was loaded and cleaned",
                     "What these numbers can and cannot say"):
         assert heading in page
-    assert "associated with completion 9.4 points higher" in page
+    assert "associated with completion 9.5 points higher" in page
     assert "1,200 students in 3 schools;" in page and "school(s)" not in page
     assert "every school on the same estimate (Benjamini-Hochberg" in page
     assert "contact_log_101.xlsx" in page and "quarantined" in page

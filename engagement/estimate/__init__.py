@@ -32,7 +32,9 @@ at the school made a contact (``panel``).
   there rebounds whatever is done, and the timing of the rebound differs between students
   with the same count of misses. On simulated divisions built by a generator we did not
   write, the difference-in-differences "found" an effect of contacts that did nothing in
-  5 of 8 worlds; the lagged adjustment in none of 8.
+  5 of 8 worlds; the lagged adjustment in none of 8. The comparison rows the adjustment
+  is fitted on carry the effect of their own later contacts, so the share of work after
+  a later contact is adjusted alike (``matching.with_outcome``).
 - *Not estimable* when more than half of the comparison students were themselves
   contacted in the week after: when nearly everyone who falls behind is called, those not
   yet called are not a group the school chose not to call.

@@ -78,10 +78,21 @@ def _exposed(tl: Timeline, start: tuple, stop: tuple, events: np.ndarray, w: int
 
 def with_outcome(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
     """``rows`` (in matched cells) with the ``outcome`` each design compares and the
-    ``share_*`` of each kind of event that the outcome's window holds."""
+    ``share_*`` of each kind of event that the outcome's window holds.
+
+    For contacts, completion after less what the weeks before predict, and each share
+    less what they predict too: the comparison rows the prediction is fitted on carry the
+    effect of their later contacts (students doing worse before are contacted more
+    later), and the effects are solved for from the outcome with their shares adjusted
+    alike. (Adjusting completion alone took 0.15 points of the effect on simulated
+    divisions, in every kind of world; fitting the prediction with the shares beside the
+    weeks before, instead, carried the later-contacted students' selection into it.)"""
     if kind in ADJUSTED:
-        outcome = rows["after"].to_numpy() - lag_adjustment(rows, MATCH_ON[kind])
-        shares = {f"share_{k}": rows[f"exposed_after_{k}"] for k in EXPOSED}
+        columns = ["after", *(f"exposed_after_{k}" for k in EXPOSED)]
+        y = rows[columns].to_numpy(dtype=float)
+        net = y - lag_adjustment(rows, MATCH_ON[kind], y)
+        outcome = net[:, 0]
+        shares = {f"share_{k}": net[:, 1 + i] for i, k in enumerate(EXPOSED)}
     else:
         outcome = (rows["after"] - rows["before"]).to_numpy()
         shares = {f"share_{k}": rows[f"exposed_{k}"] for k in EXPOSED}

@@ -313,9 +313,9 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.where(found, at, -1)
 
 
-def lag_adjustment(rows: pd.DataFrame, cell: list[str]) -> np.ndarray:
-    """The part of each row's completion after that its lagged completion predicts,
-    fitted on comparison rows within cells (a pooled within-cell regression).
+def lag_adjustment(rows: pd.DataFrame, cell: list[str], y: np.ndarray) -> np.ndarray:
+    """The part of each row's values ``y`` (rows x columns) that its lagged completion
+    predicts, fitted on comparison rows within cells (a pooled within-cell regression).
 
     Contacts follow a bad spell, and a bad spell passes: the groups are compared on
     completion after, adjusted for the weeks before, rather than on the change (a change
@@ -328,7 +328,7 @@ def lag_adjustment(rows: pd.DataFrame, cell: list[str]) -> np.ndarray:
     x = np.column_stack([x, blank.astype(float)])
     comparison = ~rows["treated"].to_numpy()
     if comparison.sum() <= x.shape[1]:
-        return np.zeros(len(rows))
+        return np.zeros_like(y)
     group = cell_numbers(rows, cell)
 
     def within(v: np.ndarray) -> np.ndarray:
@@ -337,6 +337,6 @@ def lag_adjustment(rows: pd.DataFrame, cell: list[str]) -> np.ndarray:
         return v - (s / np.maximum(n, 1))[group]
 
     xd = np.column_stack([within(x[:, j]) for j in range(x.shape[1])])
-    yd = within(rows["after"].to_numpy(dtype=float))
+    yd = np.column_stack([within(y[:, j]) for j in range(y.shape[1])])
     beta, *_ = np.linalg.lstsq(xd[comparison], yd[comparison], rcond=None)
     return x @ beta
