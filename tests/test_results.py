@@ -121,7 +121,8 @@ def test_no_contacts_at_all_still_gives_results(small_division):
     personal = results.headline().set_index("estimand").loc["att_personal_contact"]
     assert pd.isna(personal["estimate"]) and "not estimable" in personal["method"]
     assert results.event_study.empty and results.campaigns.empty
-    assert any(f.startswith("Reaching the family in person or by phone: not estimable")
+    assert any(f.startswith("Reaching the family in person or by phone about schoolwork: "
+                            "not estimable")
                for f in results.findings())
 
 

@@ -24,12 +24,12 @@ class Design:
 
 # Every estimand of effects.csv, named once: what it is in words, and a short label.
 ESTIMANDS = {
-    "att_personal_attempt": ("a teacher calling or meeting the family (answered or not)",
-                             "Call or meeting attempted"),
-    "att_personal_contact": ("reaching the family in person or by phone",
+    "att_personal_attempt": ("a teacher calling or meeting the family about schoolwork "
+                             "(answered or not)", "Call or meeting attempted"),
+    "att_personal_contact": ("reaching the family in person or by phone about schoolwork",
                              "Personal contact (reached)"),
-    "att_written_contact": ("a written message home (email, text, letter, portal)",
-                            "Written message home"),
+    "att_written_contact": ("a written message home about schoolwork (email, text, letter, "
+                            "portal)", "Written message home"),
     "att_conference_attended": ("attending a parent-teacher or 3-way conference",
                                 "Conference attended"),
     "att_broadcast": ("a bulletin or newsletter going out", "Bulletin or newsletter"),
