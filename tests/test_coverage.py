@@ -114,8 +114,9 @@ def test_the_grid_is_honest_in_every_cell():
             assert r["found"] <= (0.08 if nominal else 0.13), (cell, estimand, r["found"])
         else:
             assert r["coverage"] >= (0.9 if nominal else 0.85), (cell, estimand, r["coverage"])
-            # Against the truth per decision, the decisions' bias stays under half a point
-            # (0.41 at worst, dips of varying depth; it was 0.88 before they were matched
-            # on when the misses fell and compared with the truth of what they estimate).
+            # Against the truth per decision, the decisions' bias stays under 0.3 points
+            # (0.22 at worst; 0.41 before the shares of later contacts were adjusted for the
+            # weeks before like completion, 0.88 before the decisions were matched on when
+            # the misses fell).
             if estimand in ("att_personal_attempt", "att_written_contact"):
-                assert abs(r["bias"]) <= 0.5, (cell, estimand, r["bias"])
+                assert abs(r["bias"]) <= 0.3, (cell, estimand, r["bias"])
