@@ -286,3 +286,28 @@ def test_cells_are_numbered_as_a_grouping_would(values):
     columns = ["school_id", "week", "band"]
     expected = rows.groupby(columns, observed=True, sort=False).ngroup().fillna(-1)
     assert (cell_numbers(rows, columns) == expected.to_numpy()).all()
+
+
+def test_only_calls_about_schoolwork_are_treated_but_every_call_counts(small_division):
+    """A call about behaviour (or to praise) to a student who is behind is not a decision
+    about missing work: not a treated row; but it is a call, so its student is no row,
+    treated or comparison, on that day or in the weeks after (not fresh). A call with no
+    purpose recorded counts as schoolwork."""
+    tables = canonical_tables(small_division)
+    contacts = tables["contacts"]
+    personal = ((contacts["initiator"].astype("str") == "school")
+                & (contacts["mode"].astype("str") == "personal")).to_numpy()
+    other = personal & (np.arange(len(contacts)) % 2 == 0)  # every other call: behaviour
+    purpose = np.where(personal, "unknown", contacts["purpose"].astype("str"))
+    all_work = Prepared({**tables, "contacts": contacts.assign(purpose=purpose)}, FAST)
+    prepared = Prepared({**tables, "contacts": contacts.assign(
+        purpose=np.where(other, "behaviour", purpose))}, FAST)
+    rows = prepared.all_rows("personal")
+    assert 0 < rows["treated"].sum() < 0.7 * all_work.all_rows("personal")["treated"].sum()
+    calls = pd.DataFrame({"student_id": contacts.loc[other, "student_id"].astype("str"),
+                          "call": prepared.timeline.day_number(contacts.loc[other, "contact_at"])})
+    near = rows.assign(student_id=rows["student_id"].astype("str")).merge(calls, on="student_id")
+    since = near["day"] - near["call"]
+    # (A call about work the same day is still a decision: the only rows that day.)
+    recent = (since >= 0) & (since < FAST.hold_days) & ~((since == 0) & near["treated"])
+    assert len(near) > 0 and not recent.any()
