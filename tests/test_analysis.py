@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from engagement.config import Effects, SampleConfig
 from engagement.dataset import clean_folder
-from engagement.estimate import DESIGNS, Design, Prepared, contact_effects, effects, inference, sums
+from engagement.estimate import (
+    DESIGNS,
+    MATCH_ON,
+    Design,
+    Prepared,
+    contact_effects,
+    effects,
+    inference,
+    sums,
+)
 from engagement.estimate.fit import _Fit
 from engagement.estimate.panel import cell_numbers
 from engagement.sample import canonical_tables, simulate
@@ -311,3 +320,24 @@ def test_only_calls_about_schoolwork_are_treated_but_every_call_counts(small_div
     # (A call about work the same day is still a decision: the only rows that day.)
     recent = (since >= 0) & (since < FAST.hold_days) & ~((since == 0) & near["treated"])
     assert len(near) > 0 and not recent.any()
+
+
+def test_later_contacts_shares_are_adjusted_for_the_weeks_before_like_completion(
+        small_division):
+    """Comparison students doing worse before are contacted more later, so the share of
+    their work after a later contact goes with the weeks before: it is adjusted like
+    completion (on the comparison rows, within cells, what is left of it no longer goes
+    with the weeks before), or the adjustment would take part of the effect."""
+    rows = Prepared(canonical_tables(small_division), FAST).rows("personal")
+    comparison = rows[~rows["treated"]]
+    cell = cell_numbers(comparison, MATCH_ON["personal"])
+
+    def within(v: pd.Series) -> np.ndarray:
+        v = v.to_numpy(dtype=float)
+        return v - (np.bincount(cell, v) / np.bincount(cell))[cell]
+
+    lag = within(comparison["lag_0"].fillna(comparison["lag_0"].mean()))
+    raw = within(comparison["exposed_after_personal"])
+    adjusted = within(comparison["share_personal"])
+    assert np.corrcoef(lag, raw)[0, 1] < -0.1  # doing worse before: more exposure later
+    assert abs(np.corrcoef(lag, adjusted)[0, 1]) < 1e-6
