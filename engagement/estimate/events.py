@@ -13,6 +13,7 @@ from engagement.estimate.design import Design
 from engagement.estimate.matching import _did_rows, in_matched_cells, with_exposures, with_outcome
 from engagement.estimate.panel import PairTimeline, decision_rows
 from engagement.metrics import Timeline, day_number, result_flags
+from engagement.vocabulary import PURPOSES
 
 
 def _school_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
@@ -26,13 +27,14 @@ def attempts_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
     return c[c["mode"].astype("str") == mode]
 
 
-# Contacts about something other than schoolwork: not the decision the contact designs
-# compare (a call about behaviour or to praise, to a student who happens to be behind,
-# is another intervention; on simulated divisions such calls, going to students doing well
-# elsewhere, left the attempt's estimate 0.1 points under the decisions' effect). They
-# still make a student not fresh and still count as exposure. A purpose not recorded
-# (``unknown``) counts as schoolwork: most exports do not record one.
-NOT_SCHOOLWORK = ("behaviour", "attendance", "positive", "general", "health")
+# Contacts about something other than schoolwork are not the decision the contact designs
+# compare: a call about behaviour or to praise, to a student who happens to be behind, is
+# another intervention (counted as treated, they left the rows' own effect 0.1 points under
+# that of the decisions about missing work on simulated divisions). They still make a
+# student not fresh and still count as exposure. A purpose not recorded (``unknown``)
+# counts as schoolwork: most exports do not record one.
+SCHOOLWORK = ("missing_work", "academic", "unknown")
+NOT_SCHOOLWORK = tuple(p for p in PURPOSES if p not in SCHOOLWORK)
 
 
 def decisions_of_mode(contacts: pd.DataFrame, mode: str) -> pd.DataFrame:
