@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # not scipy.stats: the same quantiles, a second less import
 
 
 def standard_error(ci_low, ci_high, ci_level: float = 0.95):
     """The normal-approximation standard error behind a confidence interval."""
-    z = stats.norm.ppf(0.5 + ci_level / 2)
+    z = special.ndtri(0.5 + ci_level / 2)
     return (np.asarray(ci_high) - np.asarray(ci_low)) / (2 * z)
 
 
@@ -40,7 +40,7 @@ def dersimonian_laird(estimates, standard_errors, *, confidence: float = 0.95) -
     w_star = 1 / (se**2 + tau2)
     pooled = float(np.sum(w_star * y) / np.sum(w_star))
     se_pooled = float(np.sqrt(1 / np.sum(w_star)))
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    z = special.ndtri(0.5 + confidence / 2)
     i2 = max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
     return {"estimate": pooled, "ci_low": pooled - z * se_pooled,
             "ci_high": pooled + z * se_pooled, "tau2": tau2, "i2": i2, "q": q, "k": k}
@@ -69,7 +69,7 @@ def pool_schools(effects: pd.DataFrame) -> pd.DataFrame:
     schools = effects[(effects["scope"] != "division") & (effects["subgroup"] == "all")
                       & effects["estimate"].notna()].copy()
     se = standard_error(schools["ci_low"], schools["ci_high"], 0.95)
-    schools["p_value"] = 2 * stats.norm.sf(np.abs(schools["estimate"] / se))
+    schools["p_value"] = 2 * special.ndtr(-np.abs(schools["estimate"] / se))
     schools["p_adjusted"] = np.nan
     pooled = []
     for estimand, group in schools.groupby("estimand", sort=True):

@@ -1,4 +1,4 @@
-"""The seven canonical tables of the data model, as pandera models.
+"""The seven canonical tables of the data model, as pandera schemas.
 
 ``validate(frame, table)`` checks one table and reports every failure at once
 (``lazy=True``), in a message that names the table, the column, the check and
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from engagement.vocabulary import CATEGORIES
 
@@ -23,143 +22,88 @@ def _tz_aware(series: pd.Series) -> bool:
     return isinstance(series.dtype, pd.DatetimeTZDtype)
 
 
-_tz_check = pa.Check(_tz_aware, name="tz_aware", error="times must be timezone-aware")
+def _text(**kwargs) -> pa.Column:
+    return pa.Column(str, **kwargs)
 
 
-def _category(key: str, **kwargs) -> pa.Field:
-    return pa.Field(isin=list(CATEGORIES[key]), **kwargs)
+def _time(nullable: bool = False) -> pa.Column:
+    return pa.Column(checks=pa.Check(_tz_aware, name="tz_aware"), nullable=nullable)
 
 
-class _Traced(pa.DataFrameModel):
-    """Every cleaned row keeps the file and 1-based line it came from."""
-
-    # Categorical in memory (one string per file), plain text in CSV.
-    source_file: Series | None = pa.Field(nullable=True)
-    source_row: Series[pd.Int64Dtype] | None = pa.Field(nullable=True, ge=1)
-
-    class Config:
-        strict = False
-        coerce = False
+def _category(key: str, nullable: bool = False) -> pa.Column:
+    return _text(checks=pa.Check.isin(list(CATEGORIES[key])), nullable=nullable)
 
 
-class Students(_Traced):
-    student_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
-    school_id: Series[str]
-    # Blank where no export gives it (OneRoster's grades is optional): such students are
-    # counted under "grade not given", never dropped.
-    grade_level: Series[pd.Int64Dtype] = pa.Field(ge=-1, le=12, nullable=True, coerce=True)
+def _table(columns: dict[str, pa.Column], unique: list[str] | None = None) -> pa.DataFrameSchema:
+    """A table's schema: its columns, then the file and 1-based line each cleaned row came
+    from (optional; categorical in memory, one string per file, plain text in CSV)."""
+    traced = {"source_file": pa.Column(nullable=True, required=False),
+              "source_row": pa.Column(pd.Int64Dtype(), pa.Check.ge(1), nullable=True,
+                                      required=False)}
+    return pa.DataFrameSchema({**columns, **traced}, unique=unique, strict=False, coerce=False)
 
 
-class Enrollments(_Traced):
-    student_id: Series[str]
-    class_id: Series[str]
-    school_id: Series[str]
-    teacher_id: Series[str] = pa.Field(nullable=True)
-    term: Series[str] = pa.Field(nullable=True)
-    subject: Series[str] = pa.Field(nullable=True)
-
-    class Config:
-        unique = ["student_id", "class_id"]
-
-
-class Contacts(_Traced):
-    contact_id: Series[str] = pa.Field(unique=True)
-    student_id: Series[str]
-    school_id: Series[str]
-    staff_id: Series[str] = pa.Field(nullable=True)
-    contact_at: Series = pa.Field()
-    channel: Series[str] = _category("contacts.channel")
-    mode: Series[str] = _category("contacts.mode")
-    initiator: Series[str] = _category("contacts.initiator")
-    purpose: Series[str] = _category("contacts.purpose")
-    outcome: Series[str] = _category("contacts.outcome")
-
-    @pa.check("contact_at", name="tz_aware")
-    def _contact_at_tz(cls, s: Series) -> bool:
-        return _tz_aware(s)
-
-
-class Broadcasts(_Traced):
-    broadcast_id: Series[str] = pa.Field(unique=True)
-    school_id: Series[str]
-    sent_at: Series = pa.Field()
-    channel: Series[str] = _category("broadcasts.channel")
-    audience: Series[str] = _category("broadcasts.audience")
-    audience_id: Series[str] = pa.Field(nullable=True)
-
-    @pa.check("sent_at", name="tz_aware")
-    def _sent_at_tz(cls, s: Series) -> bool:
-        return _tz_aware(s)
-
-
-class Conferences(_Traced):
-    conference_id: Series[str] = pa.Field(unique=True)
-    student_id: Series[str]
-    school_id: Series[str]
-    staff_id: Series[str] = pa.Field(nullable=True)
-    scheduled_at: Series = pa.Field()
-    status: Series[str] = _category("conferences.status")
-    format: Series[str] = _category("conferences.format")
-    parent_present: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    student_present: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    rescheduled_from: Series[str] = pa.Field(nullable=True)
-    invited_via: Series[str] = _category("conferences.invited_via", nullable=True)
-
-    @pa.check("scheduled_at", name="tz_aware")
-    def _scheduled_at_tz(cls, s: Series) -> bool:
-        return _tz_aware(s)
-
-
-class Assignments(_Traced):
-    assignment_id: Series[str] = pa.Field(unique=True)
-    class_id: Series[str]
-    school_id: Series[str]
-    title: Series[str] = pa.Field(nullable=True)
-    category: Series[str] = pa.Field(nullable=True)
-    assigned_at: Series = pa.Field(nullable=True)
-    # Some gradebooks (Canvas' CSV export) carry no due date at all.
-    due_at: Series = pa.Field(nullable=True)
-    points_possible: Series[float] = pa.Field(nullable=True, ge=0)
-
-    @pa.check("assigned_at", "due_at", name="tz_aware")
-    def _times_tz(cls, s: Series) -> bool:
-        return _tz_aware(s)
-
-
-class Results(_Traced):
-    student_id: Series[str]
-    assignment_id: Series[str]
-    status: Series[str] = _category("results.status")
-    submitted_at: Series = pa.Field(nullable=True)
-    score: Series[float] = pa.Field(nullable=True)
-    score_pct: Series[float] = pa.Field(nullable=True, ge=0)
-
-    @pa.check("submitted_at", name="tz_aware")
-    def _submitted_tz(cls, s: Series) -> bool:
-        return _tz_aware(s)
-
-    class Config:
-        unique = ["student_id", "assignment_id"]
-
-
-MODELS: dict[str, type[pa.DataFrameModel]] = {
-    "students": Students,
-    "enrollments": Enrollments,
-    "contacts": Contacts,
-    "broadcasts": Broadcasts,
-    "conferences": Conferences,
-    "assignments": Assignments,
-    "results": Results,
+# Schema objects rather than DataFrameModel classes: building a model's schema imports
+# dask's typing when dask is installed (two seconds of every run).
+MODELS: dict[str, pa.DataFrameSchema] = {
+    "students": _table({
+        "student_id": _text(unique=True, checks=pa.Check.str_length(min_value=1)),
+        "school_id": _text(),
+        # Blank where no export gives it (OneRoster's grades is optional): such students
+        # are counted under "grade not given", never dropped.
+        "grade_level": pa.Column(pd.Int64Dtype(), [pa.Check.ge(-1), pa.Check.le(12)],
+                                 nullable=True, coerce=True),
+    }),
+    "enrollments": _table({
+        "student_id": _text(), "class_id": _text(), "school_id": _text(),
+        "teacher_id": _text(nullable=True), "term": _text(nullable=True),
+        "subject": _text(nullable=True),
+    }, unique=["student_id", "class_id"]),
+    "contacts": _table({
+        "contact_id": _text(unique=True), "student_id": _text(), "school_id": _text(),
+        "staff_id": _text(nullable=True), "contact_at": _time(),
+        "channel": _category("contacts.channel"), "mode": _category("contacts.mode"),
+        "initiator": _category("contacts.initiator"),
+        "purpose": _category("contacts.purpose"), "outcome": _category("contacts.outcome"),
+    }),
+    "broadcasts": _table({
+        "broadcast_id": _text(unique=True), "school_id": _text(), "sent_at": _time(),
+        "channel": _category("broadcasts.channel"),
+        "audience": _category("broadcasts.audience"), "audience_id": _text(nullable=True),
+    }),
+    "conferences": _table({
+        "conference_id": _text(unique=True), "student_id": _text(), "school_id": _text(),
+        "staff_id": _text(nullable=True), "scheduled_at": _time(),
+        "status": _category("conferences.status"), "format": _category("conferences.format"),
+        "parent_present": pa.Column(pd.BooleanDtype(), nullable=True),
+        "student_present": pa.Column(pd.BooleanDtype(), nullable=True),
+        "rescheduled_from": _text(nullable=True),
+        "invited_via": _category("conferences.invited_via", nullable=True),
+    }),
+    "assignments": _table({
+        "assignment_id": _text(unique=True), "class_id": _text(), "school_id": _text(),
+        "title": _text(nullable=True), "category": _text(nullable=True),
+        "assigned_at": _time(nullable=True),
+        # Some gradebooks (Canvas' CSV export) carry no due date at all.
+        "due_at": _time(nullable=True),
+        "points_possible": pa.Column(float, pa.Check.ge(0), nullable=True),
+    }),
+    "results": _table({
+        "student_id": _text(), "assignment_id": _text(),
+        "status": _category("results.status"), "submitted_at": _time(nullable=True),
+        "score": pa.Column(float, nullable=True),
+        "score_pct": pa.Column(float, pa.Check.ge(0), nullable=True),
+    }, unique=["student_id", "assignment_id"]),
 }
 
 #: The columns of each table, in order (without the optional source columns).
 COLUMNS: dict[str, list[str]] = {
-    name: [c for c in model.to_schema().columns if c not in ("source_file", "source_row")]
+    name: [c for c in model.columns if c not in ("source_file", "source_row")]
     for name, model in MODELS.items()
 }
 #: Columns a row cannot be kept without (not nullable in the model).
 REQUIRED: dict[str, list[str]] = {
-    name: [c for c, column in model.to_schema().columns.items()
+    name: [c for c, column in model.columns.items()
            if c in COLUMNS[name] and not column.nullable and column.required]
     for name, model in MODELS.items()
 }

@@ -7,45 +7,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
 from engagement.estimate.design import Design
 from engagement.estimate.inference import _interval, _odds_ratio
 
 
-class EffectRows(pa.DataFrameModel):
-    """One row per estimate (``effects.csv``): the estimate and its interval in
-    percentage points, the odds ratio, the groups' sizes, and how it was made."""
-
-    estimand: Series[str]
-    scope: Series[str]
-    subgroup: Series[str]
-    estimate: Series[float] = pa.Field(nullable=True)
-    ci_low: Series[float] = pa.Field(nullable=True)
-    ci_high: Series[float] = pa.Field(nullable=True)
-    ci_level: Series[float] = pa.Field(gt=0, lt=1)
-    odds_ratio: Series[float] = pa.Field(nullable=True)
-    or_ci_low: Series[float] = pa.Field(nullable=True)
-    or_ci_high: Series[float] = pa.Field(nullable=True)
-    n_treated: Series[int] = pa.Field(ge=0)
-    n_comparison: Series[int] = pa.Field(ge=0)
-    n_clusters: Series[int] = pa.Field(ge=0)
-    baseline_difference_sd: Series[float] = pa.Field(nullable=True)
-    method: Series[str]
-    caveat: Series[str]
-
-    class Config:
-        strict = True
-        ordered = True
-        coerce = True
+def _number() -> pa.Column:
+    return pa.Column(float, nullable=True)
 
 
-RESULT_COLUMNS = list(EffectRows.to_schema().columns)
+def _count() -> pa.Column:
+    return pa.Column(int, pa.Check.ge(0))
+
+
+# One row per estimate (``effects.csv``): the estimate and its interval in percentage
+# points, the odds ratio, the groups' sizes, and how it was made. A schema object, not a
+# DataFrameModel: building a model imports dask's typing (seconds) when dask is installed.
+EFFECT_ROWS = pa.DataFrameSchema({
+    "estimand": pa.Column(str), "scope": pa.Column(str), "subgroup": pa.Column(str),
+    "estimate": _number(), "ci_low": _number(), "ci_high": _number(),
+    "ci_level": pa.Column(float, [pa.Check.gt(0), pa.Check.lt(1)]),
+    "odds_ratio": _number(), "or_ci_low": _number(), "or_ci_high": _number(),
+    "n_treated": _count(), "n_comparison": _count(), "n_clusters": _count(),
+    "baseline_difference_sd": _number(), "method": pa.Column(str), "caveat": pa.Column(str),
+}, strict=True, ordered=True, coerce=True)
+
+
+RESULT_COLUMNS = list(EFFECT_ROWS.columns)
 
 
 def effect_table(rows: list[dict]) -> pd.DataFrame:
     """Estimate rows as a frame with every column and type, even when there are none."""
-    return EffectRows.validate(pd.DataFrame(rows, columns=RESULT_COLUMNS))
+    return EFFECT_ROWS.validate(pd.DataFrame(rows, columns=RESULT_COLUMNS))
 
 
 def _row(estimand: str, scope: str, fit: dict, design: Design, *, subgroup: str = "all",
