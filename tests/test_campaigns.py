@@ -5,6 +5,7 @@ campaigns of the division simulator we did not write."""
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 
 from engagement.estimate import campaign_hand_in, find_campaigns
@@ -141,3 +142,14 @@ def test_the_largest_of_several_campaigns_is_said_with_its_callers():
     unnamed = _campaign_sentence(campaigns, curve, 10, staff=False)
     assert "the largest: 2 staff members contacted 31 families" in unnamed
     assert "T-1" not in unnamed and "P-1" not in unnamed
+
+
+def test_a_call_is_about_work_due_in_the_two_weeks_up_to_it_both_ends_included():
+    from engagement.estimate.campaigns import _due_before
+    day = 86_400_000_000
+    # Student 0's work due 15, 14, 3 and 0 days before the call, and 1 day after; student
+    # 1's due the same day; the second call's student has no work.
+    work_student = np.array([0, 0, 0, 0, 0, 1])
+    due = np.array([-15, -14, -3, 0, 1, 0]) * day + 100 * day
+    call, row = _due_before(np.array([0, -1]), np.array([100, 100]) * day, work_student, due)
+    assert call.tolist() == [0, 0, 0] and sorted(row.tolist()) == [1, 2, 3]

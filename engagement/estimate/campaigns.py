@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.estimate.events import _school_contacts
+from engagement.parsing import positions
 
 #: How far back a call about missing work can reach for the work it is about.
 LOOK_BACK_DAYS = 14
@@ -58,29 +59,65 @@ def _calls_about_work(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     ``work`` code (teacher who set it, title)."""
     c = _school_contacts(tables["contacts"])
     c = c.loc[c["purpose"].astype("str") == "missing_work",
-              ["student_id", "staff_id", "contact_at"]]
-    c = c.assign(call=np.arange(len(c)))
-    results = tables["results"]
+              ["student_id", "staff_id", "contact_at"]].reset_index(drop=True)
+    results, a = tables["results"], tables["assignments"]
     # Excused work was not in either when the call was made; it may be excused because of it.
-    not_in = results.loc[results["status"].isin(["missing", "late", "excused"]),
-                         ["student_id", "assignment_id", "status", "submitted_at"]]
+    students = pd.Index(pd.unique(c["student_id"]))
+    row = np.flatnonzero(results["status"].isin(["missing", "late", "excused"]).to_numpy()
+                         & (positions(results["student_id"], students) >= 0))
+    at = positions(results["assignment_id"].take(row), a["assignment_id"])
+    due = np.append(a["due_at"].notna().to_numpy(), False)[at]  # work with a due time
+    row, at = row[due], at[due]
+    due = _microseconds(a["due_at"])[at]
+    call, pair = _due_before(positions(c["student_id"], students), _microseconds(c["contact_at"]),
+                             positions(results["student_id"].take(row), students), due)
+    row, at = row[pair], at[pair]
+    # Still out when called: not handed in, or handed in after the call.
+    submitted = results["submitted_at"].take(row)
+    out = submitted.isna().to_numpy() | (
+        _microseconds(submitted) > _microseconds(c["contact_at"])[call])
+    call, row, at = call[out], row[out], at[out]
     setter = (tables["enrollments"].dropna(subset=["teacher_id"])
               .drop_duplicates("class_id").set_index("class_id")["teacher_id"])
-    work = not_in.merge(tables["assignments"][["assignment_id", "class_id", "title", "due_at"]],
-                        on="assignment_id")
-    work = work.assign(teacher_id=work["class_id"].map(setter).fillna(work["class_id"]))
-    pairs = c.merge(work, on="student_id")
-    still_out = pairs["submitted_at"].isna() | (pairs["submitted_at"] > pairs["contact_at"])
-    about = (pairs["due_at"] <= pairs["contact_at"]) & (
-        pairs["due_at"] >= pairs["contact_at"] - pd.Timedelta(days=LOOK_BACK_DAYS))
-    pairs = pairs.loc[still_out & about,  # only the columns kept: ids are text, and many
-                      ["call", "teacher_id", "title", "student_id", "staff_id", "contact_at"]]
+    teacher = a["class_id"].map(setter).fillna(a["class_id"])  # work with no teacher: its class
+    pairs = pd.DataFrame({
+        "call": call, "teacher_id": teacher.take(at).array, "title": a["title"].take(at).array,
+        "student_id": results["student_id"].take(row).array,
+        "staff_id": c["staff_id"].take(call).array,
+        "contact_at": c["contact_at"].take(call).array})
     own = (pairs["staff_id"] == pairs["teacher_id"]).fillna(False).astype(bool)
     pairs = pairs[own | ~own.groupby(pairs["call"]).transform("any")]
     codes = pairs.groupby(["teacher_id", "title"], observed=True, sort=True).ngroup()
     return pairs.assign(work=codes, day=pairs["contact_at"].dt.normalize())[
         ["work", "teacher_id", "title", "student_id", "staff_id", "day"]].sort_values(
         "work", kind="stable")
+
+
+def _due_before(call_student: np.ndarray, called_at: np.ndarray, work_student: np.ndarray,
+                due: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each (call, piece of work) of the same student with the work due in the
+    ``LOOK_BACK_DAYS`` up to the call (both ends included; times in microseconds): a
+    binary search in the work's (student, due) order, not a merge of every call with all
+    of its student's work (30M pairs in a division)."""
+    since = called_at - np.int64(LOOK_BACK_DAYS * 86_400_000_000)
+    # Times as their rank among all of them, so that (student, time) is one exact int64.
+    times, rank = np.unique(np.concatenate([due, since, called_at]), return_inverse=True)
+    rank = rank.reshape(-1)
+    width = np.int64(len(times))
+    key = work_student * width + rank[:len(due)]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    lo = np.searchsorted(key, call_student * width + rank[len(due):len(due) + len(since)])
+    hi = np.searchsorted(key, call_student * width + rank[len(due) + len(since):],
+                         side="right")
+    n = np.where(call_student >= 0, hi - lo, 0)
+    call = np.repeat(np.arange(len(n)), n)
+    return call, order[np.arange(n.sum()) - np.repeat(np.cumsum(n) - n - lo, n)]
+
+
+def _microseconds(times: pd.Series) -> np.ndarray:
+    """Times in microseconds since the epoch, in UTC (a missing one: the smallest int64)."""
+    return times.dt.as_unit("us").array.asi8
 
 
 def _campaign(window: pd.DataFrame, calls: pd.DataFrame) -> dict:
