@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from engagement.metrics import REBOOKED, by_grade, conference_outcomes, result_flags
+from engagement.parsing import positions
 from engagement.privacy import MIN_CELL, check_k, suppress, write_csv
 from engagement.vocabulary import CONFERENCE_STATUSES
 
@@ -157,12 +158,17 @@ def students_by_completion(tables: dict[str, pd.DataFrame], flags: pd.DataFrame 
     (``flags``: the results' completion flags, when the caller has them already)."""
     if flags is None:
         flags = result_flags(tables["results"], tables["assignments"])
-    rate = (flags.loc[flags["counted"], ["student_id", "completed"]]
-            .groupby("student_id", observed=True)["completed"].mean())
     s = _student_frame(tables)
-    s = s[s["student_id"].isin(rate.index)]
-    band = pd.cut(100 * s["student_id"].map(rate).astype(float), [-np.inf, 50, 80, np.inf],
-                  right=False, labels=COMPLETION_BANDS)
+    # Each result's student by position and counts by bincount, not a grouping by text id
+    # (a second at 3M results).
+    at = positions(flags["student_id"], s["student_id"])
+    counted = flags["counted"].to_numpy() & (at >= 0)
+    n = np.bincount(at[counted], minlength=len(s))
+    done = np.bincount(at[counted], weights=flags["completed"].to_numpy()[counted],
+                       minlength=len(s))
+    s, rate = s[n > 0], done[n > 0] / n[n > 0]
+    rate = pd.Series(100 * rate, index=s.index, name="completion")
+    band = pd.cut(rate, [-np.inf, 50, 80, np.inf], right=False, labels=COMPLETION_BANDS)
     return pd.crosstab([s["school_id"], s["grade_level"]], band).reindex(
         columns=COMPLETION_BANDS, fill_value=0)
 
