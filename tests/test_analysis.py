@@ -341,3 +341,19 @@ def test_later_contacts_shares_are_adjusted_for_the_weeks_before_like_completion
     adjusted = within(comparison["share_personal"])
     assert np.corrcoef(lag, raw)[0, 1] < -0.1  # doing worse before: more exposure later
     assert abs(np.corrcoef(lag, adjusted)[0, 1]) < 1e-6
+
+
+def test_decision_rows_built_a_few_schools_at_a_time_are_the_rows_built_at_once(
+        sample_tables, monkeypatch):
+    """A division's decision rows are built a group of schools at a time (memory): the
+    same rows, in the same order, as all schools at once."""
+    from engagement.estimate import panel
+    at_once = {k: Prepared(sample_tables, FAST).all_rows(k, matched_only=True)
+               for k in ("personal", "written")}
+    monkeypatch.setattr(panel, "STUDENTS_AT_ONCE", 150)  # a school a group
+    assert len(panel._school_groups(
+        pd.DataFrame({"school_id": sample_tables["students"]["school_id"].unique()}),
+        sample_tables["students"])) == sample_tables["students"]["school_id"].nunique() > 1
+    for kind, rows in at_once.items():
+        pd.testing.assert_frame_equal(
+            Prepared(sample_tables, FAST).all_rows(kind, matched_only=True), rows)

@@ -214,6 +214,41 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     attempts = pd.Series((events["outcome"].astype("str") == "reached").to_numpy()).groupby(
         pl.keys(pl.pair_code(events["student_id"], teacher), day)).max()
     attempts = attempts[attempts.index >= 0]
+    attempt_at = DayIndex(attempted, len(tl.students))
+    # A few schools at a time: every pair behind on every contact day of a division, as
+    # integer arrays, would take gigabytes at once. Rows never straddle schools (the school
+    # is the first column of a cell and of the order), so the parts, in school order, are
+    # the rows the division would give in one.
+    parts = [_school_rows(tl, pl, attempts, attempt_at, students, part, window_days=w,
+                          hold_days=hold_days, matched_only=matched_only)
+             for part in _school_groups(days, students)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+#: Students whose candidate rows are built at once (a school is never split).
+STUDENTS_AT_ONCE = 20_000
+
+
+def _school_groups(days: pd.DataFrame, students: pd.DataFrame) -> list[pd.DataFrame]:
+    """``days`` split by groups of schools, in school order, of about ``STUDENTS_AT_ONCE``
+    students each (one group, maybe empty, at least)."""
+    school = days["school_id"].astype("str")
+    names = pd.Index(school.unique()).sort_values()
+    size = (students["school_id"].astype("str").value_counts()
+            .reindex(names, fill_value=0).to_numpy())
+    group = (np.cumsum(size) - size) // STUDENTS_AT_ONCE  # by the students before each
+    if len(names) == 0 or group[-1] == 0:
+        return [days]
+    of_day = group[positions(school, names)]
+    return [days[of_day == g] for g in np.unique(group)]
+
+
+def _school_rows(tl: Timeline, pl: PairTimeline, attempts: pd.Series, attempt_at: DayIndex,
+                 students: pd.DataFrame, days: pd.DataFrame, *, window_days: int,
+                 hold_days: int, matched_only: bool) -> pd.DataFrame:
+    """``decision_rows`` of the schools of ``days``; ``attempts``: whether each (pair, day)
+    key's attempts reached the family; ``attempt_at``: every school attempt's keys."""
+    w = window_days
     # The candidates, as integer arrays until the rows are final: school (position in
     # ``schools``), pair key and student key. Strings are made for the rows kept only.
     schools, school, pkey = _behind(pl, students, days, w)
@@ -223,7 +258,6 @@ def decision_rows(tl: Timeline, pl: PairTimeline, events: pd.DataFrame,
     reached[treated] = attempts.to_numpy()[at[treated]]
     of_student = positions(pl.students, tl.students)  # tl.keys, by position
     skey = of_student[pl.pairs[pkey // KEY] // len(pl.teachers)] * KEY + pkey % KEY
-    attempt_at = DayIndex(attempted, len(tl.students))
 
     def attempts_between(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return attempt_at(hi) - attempt_at(lo)
