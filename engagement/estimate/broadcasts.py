@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from engagement.estimate.design import BROADCAST_CAVEAT, DESCRIPTIVE, Design
 from engagement.estimate.events import Prepared, _flags
 from engagement.estimate.frames import _not_estimable, effect_table
-from engagement.estimate.inference import _bootstrap, _interval, _resampled
+from engagement.estimate.inference import _bootstrap, _interval
 from engagement.metrics import week_start
 
 
@@ -36,12 +37,21 @@ def _school_weeks(tables: dict[str, pd.DataFrame], design: Design,
     return school_weeks_from(school_week_counts(_flags(tables, prepared), design.timezone))
 
 
-def _within_school_difference(weights: np.ndarray, onehot: np.ndarray,
+def _within_school_difference(weights: np.ndarray, group: np.ndarray,
                               completion: np.ndarray) -> np.ndarray:
-    """Mean over schools of (exposed - unexposed) week means, for each row of weights;
-    ``onehot`` columns alternate unexposed/exposed per school."""
+    """Mean over schools of (exposed - unexposed) week means, for each row of weights
+    (resamples x weeks); ``group``: each week's school * 2 + exposed."""
+    n_groups = 2 * (group.max() // 2 + 1)
+
+    def sums(values: np.ndarray) -> np.ndarray:
+        # Per group, not a product with a weeks x groups indicator matrix: that costs
+        # weeks x schools x resamples, minutes for a division of 250 schools.
+        by_group = sparse.csr_matrix((values, (group, np.arange(len(group)))),
+                                     shape=(n_groups, len(group)))
+        return (by_group @ weights.T).T
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = _resampled(weights, onehot * completion) / _resampled(weights, onehot)
+        means = sums(completion) / sums(np.ones(len(group)))
     diff = means[:, 1::2] - means[:, 0::2]
     ok = np.isfinite(diff)
     return np.where(ok, diff, 0).sum(axis=1) / np.maximum(ok.sum(axis=1), 1)
@@ -87,13 +97,11 @@ def broadcast_rows(broadcasts: pd.DataFrame, weeks: pd.DataFrame, design: Design
         # resampled weeks as bootstrap weights (one matrix product, no loop).
         school = pd.factorize(m["school_id"], sort=True)[0]
         group = school * 2 + m["exposed"].to_numpy()
-        onehot = np.zeros((len(m), 2 * (school.max() + 1)))
-        onehot[np.arange(len(m)), group] = 1
-        completion = m["completion"].to_numpy()[:, None]
+        completion = m["completion"].to_numpy()
 
-        value = float(_within_school_difference(np.ones((1, len(m))), onehot, completion)[0])
+        value = float(_within_school_difference(np.ones((1, len(m))), group, completion)[0])
         boot = _within_school_difference(_bootstrap(rng, len(m), min(design.n_boot, 500)),
-                                         onehot, completion)
+                                         group, completion)
         low, high = _interval(boot, design.confidence)
         out.append({"estimand": estimand, "scope": scope, "subgroup": "all",
                     "estimate": 100 * value, "ci_low": 100 * low, "ci_high": 100 * high,
