@@ -110,10 +110,21 @@ def reachability(contacts: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame
     return out
 
 
+def _distinct(times: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each time's position among the distinct times, and those: a division's 30M due
+    times hold a few thousand distinct ones, and converting time zones costs per value."""
+    codes, distinct = pd.factorize(times)
+    return codes, pd.Series(distinct)
+
+
 def day_number(times: pd.Series, timezone) -> np.ndarray:
     """Whole local days since 2000-01-01 (the school's calendar day)."""
-    local = times.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    return ((local - pd.Timestamp("2000-01-01")).dt.days).to_numpy(np.int64)
+    codes, distinct = _distinct(times)
+    local = distinct.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    days = (local - pd.Timestamp("2000-01-01")).dt.days
+    if (codes < 0).any():  # a missing time: no day (NaN, cast with the others, as before)
+        days = pd.concat([days, pd.Series([np.nan])], ignore_index=True)
+    return days.to_numpy(np.int64)[codes]
 
 
 KEY = 100_000  # a key is unit * KEY + day; day numbers (since 2000) stay below it
@@ -198,9 +209,11 @@ class Timeline:
 
 
 def week_start(times: pd.Series, timezone: str) -> pd.Series:
-    """The Monday (local date) of each time's school week."""
-    local = times.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    return local - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    """The Monday (local date) of each time's school week (missing where the time is)."""
+    codes, distinct = _distinct(times)
+    local = distinct.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    monday = (local - pd.to_timedelta(local.dt.day_of_week, unit="D")).to_numpy()
+    return pd.Series(monday[codes], index=times.index).where(codes >= 0)
 
 
 def student_week_panel(tables: dict[str, pd.DataFrame], *,
