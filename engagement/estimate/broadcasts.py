@@ -34,7 +34,12 @@ def school_weeks_from(counts: pd.DataFrame) -> pd.DataFrame:
 
 def _school_weeks(tables: dict[str, pd.DataFrame], design: Design,
                   prepared: Prepared | None = None) -> pd.DataFrame:
-    return school_weeks_from(school_week_counts(_flags(tables, prepared), design.timezone))
+    if prepared is None:
+        return school_weeks_from(school_week_counts(_flags(tables, None), design.timezone))
+    if prepared.school_weeks is None:  # shared by the broadcast rows of effects and their own
+        prepared.school_weeks = school_weeks_from(school_week_counts(prepared.flags,
+                                                                     design.timezone))
+    return prepared.school_weeks
 
 
 def _within_school_difference(weights: np.ndarray, group: np.ndarray,

@@ -104,6 +104,7 @@ class Prepared:
         self.exposures["conference"] = _event_days(
             tl, conf[conf["status"].astype("str") == "attended"], "scheduled_at")
         self._rows: dict[str, pd.DataFrame] = {}
+        self.school_weeks: pd.DataFrame | None = None  # completion of each school week
 
     def rows(self, kind: str) -> pd.DataFrame:
         """Rows of one design (``personal``, ``written`` or ``conference``) in cells with
