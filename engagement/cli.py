@@ -108,7 +108,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         results, dataset = _analyze_on_dask(args, design), None
     else:
-        dataset = load(args.data_dir)
+        dataset = load(args.data_dir, traced=False)
         results = analyze(dataset, design=design, k=args.k, progress=not args.quiet)
     results.write(args.out)
     _record(args.out, args.data_dir, "analyze", parameters, dataset, args.quiet)

@@ -10,6 +10,7 @@ import pytest
 import engagement
 from engagement.dataset import clean_folder
 from engagement.sample import canonical_tables, simulate
+from engagement.schema import COLUMNS
 from tests.conftest import SAMPLE
 
 PLANTED = json.loads((SAMPLE / "ground_truth.json").read_text(encoding="utf-8"))["files"]
@@ -94,6 +95,11 @@ def test_outputs_are_private_and_reload(cleaned):
     again = engagement.load(out)  # validated against the schema on the way in
     assert {t: len(f) for t, f in again.tables.items()} == \
         {t: len(f) for t, f in dataset.tables.items()}
+    # What the analysis loads: the same tables without each row's file and line.
+    untraced = engagement.load(out, traced=False)
+    for name, table in untraced.tables.items():
+        assert list(table) == COLUMNS[name], name
+        pd.testing.assert_frame_equal(table, again.tables[name][COLUMNS[name]])
     report = json.loads((out / "cleaning_report.json").read_text(encoding="utf-8"))
     assert {f["file"] for f in report["files"]} >= set(PLANTED) - {
         "oneroster/manifest.csv", "oneroster/orgs.csv", "oneroster/academicSessions.csv",
