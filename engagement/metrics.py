@@ -130,6 +130,14 @@ def day_number(times: pd.Series, timezone) -> np.ndarray:
 KEY = 100_000  # a key is unit * KEY + day; day numbers (since 2000) stay below it
 
 
+def running_count(flags: np.ndarray) -> np.ndarray:
+    """How many of ``flags`` are true before each position, and in all (one entry more):
+    32-bit where that fits, half the memory of a division's counts over 30M results."""
+    out = np.zeros(len(flags) + 1, dtype=np.int32 if len(flags) < 2**31 else np.int64)
+    np.cumsum(flags, out=out[1:])
+    return out
+
+
 class DayIndex:
     """Where keys (unit * KEY + day) fall in a sorted array of such keys, as numpy's
     ``searchsorted`` (side left) would say, read from a table of every unit's every day
@@ -185,8 +193,8 @@ class Timeline:
         missing = flags["missing"].to_numpy()[counted]
         order = np.lexsort((missing, instant, stu))
         self.key = (stu * KEY + day)[order]
-        self.done = np.concatenate([[0], np.cumsum(flags["completed"].to_numpy()[counted][order])])
-        self.missed = np.concatenate([[0], np.cumsum(missing[order])])
+        self.done = running_count(flags["completed"].to_numpy()[counted][order])
+        self.missed = running_count(missing[order])
         self.position = DayIndex(self.key, len(self.students))
 
     def day_number(self, times: pd.Series) -> np.ndarray:

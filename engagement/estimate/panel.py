@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engagement.metrics import KEY, DayIndex, Timeline, day_number
+from engagement.metrics import KEY, DayIndex, Timeline, day_number, running_count
 from engagement.parsing import positions
 
 MAJOR = ("test", "project", "exam", "final", "summative", "assessment", "major")
@@ -93,12 +93,9 @@ class PairTimeline:
         order = np.lexsort((missing, instant, pair))
         self.key = (pair.astype(np.int64) * KEY + day)[order]
 
-        def running(x: np.ndarray) -> np.ndarray:
-            return np.concatenate([[0], np.cumsum(x[order])])
-
-        self.done = running(flags["completed"].to_numpy()[counted])
-        self.missed = running(missing)
-        self.missed_major = running(missing & major)
+        self.done = running_count(flags["completed"].to_numpy()[counted][order])
+        self.missed = running_count(missing[order])
+        self.missed_major = running_count((missing & major)[order])
         self.position = DayIndex(self.key, len(self.pairs))
 
     def pair_code(self, student_id: pd.Series, teacher: pd.Series) -> np.ndarray:
