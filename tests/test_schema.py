@@ -54,3 +54,16 @@ def test_unknown_table_names_the_choices():
 def test_valid_frame_is_returned_unchanged():
     frame = _results()
     pd.testing.assert_frame_equal(validate(frame, "results"), frame)
+
+
+def test_the_analysis_imports_neither_dask_nor_scipy_stats():
+    """Seconds of every run: pandera's DataFrameModel imports dask's typing when dask is
+    installed, and scipy.stats loads every distribution; the schemas are schema objects
+    and the quantiles come from scipy.special."""
+    import subprocess
+    import sys
+    code = ("import sys, engagement.cli, engagement.dataset, engagement.results; "
+            "print(sorted(m for m in ('dask', 'scipy.stats') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
