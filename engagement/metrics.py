@@ -192,9 +192,12 @@ class Timeline:
         instant = due.to_numpy(dtype="datetime64[ns]").view(np.int64)
         missing = flags["missing"].to_numpy()[counted]
         order = np.lexsort((missing, instant, stu))
+        del due, instant  # a value per counted result each: freed as soon as they served
         self.key = (stu * KEY + day)[order]
+        del stu, day
         self.done = running_count(flags["completed"].to_numpy()[counted][order])
         self.missed = running_count(missing[order])
+        del order, missing
         self.position = DayIndex(self.key, len(self.students))
 
     def day_number(self, times: pd.Series) -> np.ndarray:

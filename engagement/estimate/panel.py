@@ -86,16 +86,21 @@ class PairTimeline:
             is_major = np.append(assignments["category"].astype("str").str.lower().isin(MAJOR)
                                  .to_numpy(), False)  # ends with False, for no assignment
             major = is_major[work]
+        # Each array here holds a value per counted result (240 MB each in a division):
+        # freed as soon as it has served, not all held until the end.
+        del work, at, name, code
         due = flags["due_at"][counted]
         day = day_number(due, timezone)
         instant = due.to_numpy(dtype="datetime64[ns]").view(np.int64)
         missing = flags["missing"].to_numpy()[counted]
         order = np.lexsort((missing, instant, pair))
+        del due, instant
         self.key = (pair.astype(np.int64) * KEY + day)[order]
-
+        del pair, day
         self.done = running_count(flags["completed"].to_numpy()[counted][order])
         self.missed = running_count(missing[order])
         self.missed_major = running_count((missing & major)[order])
+        del order, missing, major
         self.position = DayIndex(self.key, len(self.pairs))
 
     def pair_code(self, student_id: pd.Series, teacher: pd.Series) -> np.ndarray:
